@@ -1,0 +1,90 @@
+import type { Tensor } from './tensor.js';
+import * as ops from './ops/index.js';
+
+/** One recorded op: its inputs and a closure mapping d(out) to d(inputs) (null = no grad). */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly backward: (gradOutput: Tensor) => readonly (Tensor | null)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording a graph (inference, optimizer updates, backward itself). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Records how `output` was made so `backward` can walk back through it. */
+export function attach(output: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
+  if (gradEnabled && inputs.some((input) => input.requiresGrad)) {
+    output.requiresGrad = true;
+    output.node = { op, inputs, backward };
+  }
+  return output;
+}
+
+/** Tensors reachable from `root` through grad nodes, each after everything it depends on. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: Array<{ tensor: Tensor; expanded: boolean }> = [{ tensor: root, expanded: false }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.expanded) {
+      order.push(frame.tensor);
+      continue;
+    }
+    if (visited.has(frame.tensor)) continue;
+    visited.add(frame.tensor);
+    stack.push({ tensor: frame.tensor, expanded: true });
+    for (const input of frame.tensor.node?.inputs ?? []) {
+      if (input.requiresGrad && !visited.has(input)) stack.push({ tensor: input, expanded: false });
+    }
+  }
+  return order;
+}
+
+/**
+ * Reverse-mode sweep: gradients of every tensor that feeds `root` are summed over all its uses
+ * (tied weights) and added to leaves' existing `.grad` (accumulation across backward calls).
+ */
+export function runBackward(root: Tensor, seed: Tensor): void {
+  const order = topologicalOrder(root);
+  const pending = new Map<Tensor, Tensor>([[root, seed]]);
+  noGrad(() => {
+    for (let index = order.length - 1; index >= 0; index--) {
+      const tensor = order[index];
+      const gradient = pending.get(tensor);
+      if (!gradient) continue;
+      pending.delete(tensor);
+      const node = tensor.node;
+      if (!node) {
+        tensor.grad = tensor.grad ? ops.add(tensor.grad, gradient) : gradient;
+        continue;
+      }
+      const inputGradients = node.backward(gradient);
+      node.inputs.forEach((input, i) => {
+        const inputGradient = inputGradients[i];
+        if (!inputGradient || !input.requiresGrad) return;
+        if (!ops.sameShape(inputGradient.shape, input.shape)) {
+          throw new Error(
+            `backward of ${node.op}: gradient for input ${i} has shape [${inputGradient.shape}] but the input has [${input.shape}]`,
+          );
+        }
+        const previous = pending.get(input);
+        pending.set(input, previous ? ops.add(previous, inputGradient) : inputGradient);
+      });
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import { KERNELS, type TensorInfo } from '../../engine/kernels.js';
+import { registerKernel } from '../../engine/engine.js';
+import { formatShape, sizeOf, stridesOf } from '../../shape.js';
+import { CPU, output, values, type HostArray } from './storage.js';
+import { forEachIndex } from './elementwise.js';
+
+function like(source: HostArray, length: number): HostArray {
+  return source instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
+}
+
+/** Copies the box [begin, begin+size) of `x` into a dense array. */
+function sliceBox(x: TensorInfo, begin: readonly number[], size: readonly number[]): HostArray {
+  const input = values(x);
+  const strides = stridesOf(x.shape);
+  const out = like(input, sizeOf(size));
+  const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
+  forEachIndex(size, [strides], (i, [offset]) => {
+    out[i] = input[start + offset];
+  });
+  return out;
+}
+
+export function registerLayoutKernels(): void {
+  registerKernel(CPU, KERNELS.Transpose, ([x], attrs) => {
+    const perm = attrs.perm as number[];
+    const input = values(x);
+    const inStrides = stridesOf(x.shape);
+    const shape = perm.map((axis) => x.shape[axis]);
+    const out = like(input, input.length);
+    const rank = perm.length;
+    // Fast path: swapping the last two axes of a batch of matrices (attention heads).
+    if (rank >= 2 && perm.slice(0, rank - 2).every((axis, i) => axis === i) && perm[rank - 2] === rank - 1 && perm[rank - 1] === rank - 2) {
+      const rows = x.shape[rank - 2];
+      const cols = x.shape[rank - 1];
+      const batch = input.length / Math.max(1, rows * cols);
+      for (let b = 0; b < batch; b++) {
+        const base = b * rows * cols;
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[base + c * rows + r] = input[base + r * cols + c];
+      }
+      return [output(out, shape)];
+    }
+    const readStrides = perm.map((axis) => inStrides[axis]);
+    forEachIndex(shape, [readStrides], (i, [offset]) => {
+      out[i] = input[offset];
+    });
+    return [output(out, shape)];
+  });
+
+  registerKernel(CPU, KERNELS.Concat, (inputs, attrs) => {
+    const axis = attrs.axis as number;
+    const shape = [...inputs[0].shape];
+    shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
+    const outer = sizeOf(shape.slice(0, axis));
+    const out = like(values(inputs[0]), sizeOf(shape));
+    let written = 0;
+    for (let o = 0; o < outer; o++) {
+      for (const t of inputs) {
+        const chunk = sizeOf(t.shape.slice(axis));
+        out.set(values(t).subarray(o * chunk, (o + 1) * chunk), written);
+        written += chunk;
+      }
+    }
+    return [output(out, shape)];
+  });
+
+  registerKernel(CPU, KERNELS.Slice, ([x], attrs) => {
+    const size = attrs.size as number[];
+    return [output(sliceBox(x, attrs.begin as number[], size), size)];
+  });
+
+  registerKernel(CPU, KERNELS.SliceGrad, ([dy], attrs) => {
+    const begin = attrs.begin as number[];
+    const shape = attrs.shape as number[];
+    const strides = stridesOf(shape);
+    const out = new Float32Array(sizeOf(shape));
+    const grad = values(dy);
+    const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
+    forEachIndex(dy.shape, [strides], (i, [offset]) => {
+      out[start + offset] = grad[i];
+    });
+    return [output(out, shape)];
+  });
+
+  registerKernel(CPU, KERNELS.Gather, ([weight, ids]) => {
+    const [rows, hidden] = weight.shape;
+    const table = values(weight);
+    const index = values(ids);
+    const out = like(table, index.length * hidden);
+    for (let n = 0; n < index.length; n++) {
+      const id = index[n];
+      if (id < 0 || id >= rows || !Number.isInteger(id)) {
+        throw new Error(`Gather: id ${id} at position ${n} is outside the table of ${rows} rows (weight ${formatShape(weight.shape)})`);
+      }
+      out.set(table.subarray(id * hidden, (id + 1) * hidden), n * hidden);
+    }
+    return [output(out, [index.length, hidden])];
+  });
+
+  registerKernel(CPU, KERNELS.ScatterAdd, ([dy, ids], attrs) => {
+    const rows = attrs.numRows as number;
+    const paddingIdx = attrs.paddingIdx as number | null;
+    const hidden = dy.shape[1];
+    const grad = values(dy);
+    const index = values(ids);
+    const out = new Float32Array(rows * hidden);
+    for (let n = 0; n < index.length; n++) {
+      const id = index[n];
+      if (id === paddingIdx) continue;
+      const target = id * hidden;
+      const source = n * hidden;
+      for (let h = 0; h < hidden; h++) out[target + h] += grad[source + h];
+    }
+    return [output(out, [rows, hidden])];
+  });
+}

@@ -1,0 +1,198 @@
+import { KERNELS } from '../../engine/kernels.js';
+import { registerKernel } from '../../engine/engine.js';
+import { broadcastStrides, formatShape } from '../../shape.js';
+import { CPU, floats, output, values } from './storage.js';
+import { forEachIndex } from './elementwise.js';
+
+export function registerNnKernels(): void {
+  registerKernel(CPU, KERNELS.LayerNorm, ([x, gamma, beta], attrs) => {
+    const eps = attrs.eps as number;
+    const input = floats(x);
+    const g = floats(gamma);
+    const b = floats(beta);
+    const hidden = x.shape[x.shape.length - 1];
+    const rows = hidden === 0 ? 0 : input.length / hidden;
+    const out = new Float32Array(input.length);
+    const means = new Float32Array(rows);
+    const rstds = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const base = r * hidden;
+      let total = 0;
+      for (let h = 0; h < hidden; h++) total += input[base + h];
+      const mean = total / hidden;
+      let squares = 0;
+      for (let h = 0; h < hidden; h++) {
+        const d = input[base + h] - mean;
+        squares += d * d;
+      }
+      const rstd = 1 / Math.sqrt(squares / hidden + eps);
+      means[r] = mean;
+      rstds[r] = rstd;
+      for (let h = 0; h < hidden; h++) out[base + h] = (input[base + h] - mean) * rstd * g[h] + b[h];
+    }
+    return [output(out, x.shape), output(means, [rows]), output(rstds, [rows])];
+  });
+
+  registerKernel(CPU, KERNELS.LayerNormGrad, ([dy, x, gamma, meanInfo, rstdInfo]) => {
+    const grad = floats(dy);
+    const input = floats(x);
+    const g = floats(gamma);
+    const means = floats(meanInfo);
+    const rstds = floats(rstdInfo);
+    const hidden = x.shape[x.shape.length - 1];
+    const rows = means.length;
+    const dx = new Float32Array(input.length);
+    const dGamma = new Float64Array(hidden);
+    const dBeta = new Float64Array(hidden);
+    for (let r = 0; r < rows; r++) {
+      const base = r * hidden;
+      const mean = means[r];
+      const rstd = rstds[r];
+      // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma
+      let sumDxhat = 0;
+      let sumDxhatXhat = 0;
+      for (let h = 0; h < hidden; h++) {
+        const xhat = (input[base + h] - mean) * rstd;
+        const dxhat = grad[base + h] * g[h];
+        sumDxhat += dxhat;
+        sumDxhatXhat += dxhat * xhat;
+        dGamma[h] += grad[base + h] * xhat;
+        dBeta[h] += grad[base + h];
+      }
+      const meanDxhat = sumDxhat / hidden;
+      const meanDxhatXhat = sumDxhatXhat / hidden;
+      for (let h = 0; h < hidden; h++) {
+        const xhat = (input[base + h] - mean) * rstd;
+        dx[base + h] = rstd * (grad[base + h] * g[h] - meanDxhat - xhat * meanDxhatXhat);
+      }
+    }
+    return [output(dx, x.shape), output(Float32Array.from(dGamma), [hidden]), output(Float32Array.from(dBeta), [hidden])];
+  });
+
+  registerKernel(CPU, KERNELS.Softmax, ([x, mask]) => {
+    const input = floats(x);
+    const columns = x.shape[x.shape.length - 1];
+    const rows = columns === 0 ? 0 : input.length / columns;
+    const out = new Float32Array(input.length);
+    let scores = input;
+    if (mask) {
+      // Materialise x + mask in float32 so a finfo.min mask saturates exactly as PyTorch's does.
+      const m = floats(mask);
+      const maskStrides = broadcastStrides(mask.shape, x.shape);
+      scores = new Float32Array(input.length);
+      const plus = scores;
+      forEachIndex(x.shape, [maskStrides], (i, [offset]) => {
+        plus[i] = input[i] + m[offset];
+      });
+    }
+    for (let r = 0; r < rows; r++) {
+      const base = r * columns;
+      let max = -Infinity;
+      for (let c = 0; c < columns; c++) if (scores[base + c] > max) max = scores[base + c];
+      if (max === -Infinity) max = 0;
+      let total = 0;
+      for (let c = 0; c < columns; c++) {
+        const e = Math.exp(scores[base + c] - max);
+        out[base + c] = e;
+        total += e;
+      }
+      const inverse = 1 / total;
+      for (let c = 0; c < columns; c++) out[base + c] *= inverse;
+    }
+    return [output(out, x.shape)];
+  });
+
+  registerKernel(CPU, KERNELS.SoftmaxGrad, ([y, dy]) => {
+    const probs = floats(y);
+    const grad = floats(dy);
+    const columns = y.shape[y.shape.length - 1];
+    const rows = columns === 0 ? 0 : probs.length / columns;
+    const out = new Float32Array(probs.length);
+    for (let r = 0; r < rows; r++) {
+      const base = r * columns;
+      let dot = 0;
+      for (let c = 0; c < columns; c++) dot += grad[base + c] * probs[base + c];
+      for (let c = 0; c < columns; c++) out[base + c] = probs[base + c] * (grad[base + c] - dot);
+    }
+    return [output(out, y.shape)];
+  });
+
+  registerKernel(CPU, KERNELS.CrossEntropy, ([logitsInfo, labelsInfo], attrs) => {
+    const ignoreIndex = attrs.ignoreIndex as number;
+    const logits = floats(logitsInfo);
+    const labels = values(labelsInfo);
+    const [rows, classes] = logitsInfo.shape;
+    const logSumExp = new Float32Array(rows);
+    let total = 0;
+    let counted = 0;
+    for (let r = 0; r < rows; r++) {
+      const label = labels[r];
+      if (label === ignoreIndex) continue;
+      if (label < 0 || label >= classes) {
+        throw new Error(`CrossEntropy: label ${label} at row ${r} is outside [0, ${classes}) for logits ${formatShape(logitsInfo.shape)} (ignoreIndex ${ignoreIndex})`);
+      }
+      const base = r * classes;
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) if (logits[base + c] > max) max = logits[base + c];
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(logits[base + c] - max);
+      const lse = max + Math.log(sum);
+      logSumExp[r] = lse;
+      total += lse - logits[base + label];
+      counted++;
+    }
+    const loss = counted === 0 ? 0 : total / counted;
+    return [output(new Float32Array([loss]), []), output(logSumExp, [rows])];
+  });
+
+  registerKernel(CPU, KERNELS.CrossEntropyGrad, ([logitsInfo, labelsInfo, lseInfo, dLossInfo], attrs) => {
+    const ignoreIndex = attrs.ignoreIndex as number;
+    const logits = floats(logitsInfo);
+    const labels = values(labelsInfo);
+    const lse = floats(lseInfo);
+    const dLoss = floats(dLossInfo)[0];
+    const [rows, classes] = logitsInfo.shape;
+    let counted = 0;
+    for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted++;
+    const out = new Float32Array(rows * classes);
+    if (counted === 0) return [output(out, logitsInfo.shape)];
+    const factor = dLoss / counted;
+    for (let r = 0; r < rows; r++) {
+      const label = labels[r];
+      if (label === ignoreIndex) continue;
+      const base = r * classes;
+      const rowLse = lse[r];
+      for (let c = 0; c < classes; c++) out[base + c] = Math.exp(logits[base + c] - rowLse) * factor;
+      out[base + label] -= factor;
+    }
+    return [output(out, logitsInfo.shape)];
+  });
+
+  registerKernel(CPU, KERNELS.AdamW, ([p, g, m, v], attrs) => {
+    const lr = attrs.lr as number;
+    const beta1 = attrs.beta1 as number;
+    const beta2 = attrs.beta2 as number;
+    const eps = attrs.eps as number;
+    const weightDecay = attrs.weightDecay as number;
+    const step = attrs.step as number;
+    const params = values(p) as Float32Array;
+    const grads = floats(g);
+    const m1 = values(m) as Float32Array;
+    const m2 = values(v) as Float32Array;
+    if (params.length !== grads.length || m1.length !== params.length || m2.length !== params.length) {
+      throw new Error(`AdamW: parameter ${formatShape(p.shape)}, gradient ${formatShape(g.shape)} and moments must have equal sizes`);
+    }
+    const decay = 1 - lr * weightDecay;
+    const stepSize = lr / (1 - beta1 ** step);
+    const correction2 = Math.sqrt(1 - beta2 ** step);
+    for (let i = 0; i < params.length; i++) {
+      const grad = grads[i];
+      const first = beta1 * m1[i] + (1 - beta1) * grad;
+      const second = beta2 * m2[i] + (1 - beta2) * grad * grad;
+      m1[i] = first;
+      m2[i] = second;
+      params[i] = params[i] * decay - (stepSize * first) / (Math.sqrt(second) / correction2 + eps);
+    }
+    return [];
+  });
+}

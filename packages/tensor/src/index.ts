@@ -1,0 +1,22 @@
+import { registerCpuBackend } from './backends/cpu/index.js';
+
+registerCpuBackend();
+
+export { Tensor, type TensorData, type TensorOptions, type NestedArray } from './tensor.js';
+export { noGrad, isGradEnabled } from './autograd.js';
+export { Generator } from './random.js';
+export {
+  setBackend,
+  getBackend,
+  registerBackend,
+  registerKernel,
+  registeredBackends,
+  runKernel,
+  type Backend,
+} from './engine/engine.js';
+export { KERNELS, type KernelName, type TensorInfo, type DType, type KernelFunc } from './engine/kernels.js';
+export * from './ops/index.js';
+export { formatShape, sizeOf, broadcastShapes } from './shape.js';
+export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './backends/cpu/index.js';
+export * as nn from './nn/index.js';
+export { Module, Linear, LayerNorm, Embedding, Dropout } from './nn/index.js';

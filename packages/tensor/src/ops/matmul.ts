@@ -1,0 +1,73 @@
+import { KERNELS } from '../engine/kernels.js';
+import { attach } from '../autograd.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { callKernel1 } from './kernel-call.js';
+import { reshape } from './shape-ops.js';
+import { sum } from './reduce.js';
+
+export interface MatmulOptions {
+  /** Use a's last two axes transposed, without materialising the transpose. */
+  transA?: boolean;
+  transB?: boolean;
+}
+
+function describe(a: Tensor, b: Tensor, transA: boolean, transB: boolean): string {
+  return `${formatShape(a.shape)}${transA ? '^T' : ''} x ${formatShape(b.shape)}${transB ? '^T' : ''}`;
+}
+
+/**
+ * Matrix product op(a) op(b). a: [...batch, M, K] (or [..., K, M] with transA);
+ * b: [...batch, K, N] (or [..., N, K] with transB), or a 2-D b shared by every batch item.
+ * Returns [...batch, M, N].
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`matmul: ${describe(a, b, transA, transB)}: both operands need at least 2 dims`);
+  }
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`matmul: expected float32 operands, got ${a.dtype} and ${b.dtype}`);
+  const k = transA ? a.shape[a.rank - 2] : a.shape[a.rank - 1];
+  const kB = transB ? b.shape[b.rank - 1] : b.shape[b.rank - 2];
+  if (k !== kB) {
+    throw new Error(`matmul: ${describe(a, b, transA, transB)}: inner dimensions ${k} and ${kB} differ`);
+  }
+  if (b.rank > 2) {
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    if (batchA.length !== batchB.length || batchA.some((d, i) => d !== batchB[i])) {
+      throw new Error(`matmul: ${describe(a, b, transA, transB)}: batch dimensions ${formatShape(batchA)} and ${formatShape(batchB)} differ`);
+    }
+  }
+  // A shared 2-D weight with an untransposed batched a is one big 2-D product: flatten it.
+  if (b.rank === 2 && a.rank > 2 && !transA) {
+    const rows = a.size / a.shape[a.rank - 1];
+    const flat = matmul(reshape(a, [rows, a.shape[a.rank - 1]]), b, { transB });
+    return reshape(flat, [...a.shape.slice(0, -1), flat.shape[1]]);
+  }
+  const out = callKernel1(KERNELS.MatMul, [a, b], { transA, transB });
+  return attach(out, 'matmul', [a, b], (dy) => {
+    let gradA: Tensor | null = null;
+    let gradB: Tensor | null = null;
+    if (a.requiresGrad) {
+      gradA = transA
+        ? callKernel1(KERNELS.MatMul, [b, dy], { transA: transB, transB: true })
+        : callKernel1(KERNELS.MatMul, [dy, b], { transA: false, transB: !transB });
+    }
+    if (b.requiresGrad) {
+      if (b.rank === 2 && a.rank > 2) {
+        // transA with a shared b: sum the per-item gradients.
+        const perItem = transB
+          ? callKernel1(KERNELS.MatMul, [dy, a], { transA: true, transB: transA })
+          : callKernel1(KERNELS.MatMul, [a, dy], { transA: !transA, transB: false });
+        gradB = sum(perItem, Array.from({ length: a.rank - 2 }, (_, i) => i));
+      } else {
+        gradB = transB
+          ? callKernel1(KERNELS.MatMul, [dy, a], { transA: true, transB: transA })
+          : callKernel1(KERNELS.MatMul, [a, dy], { transA: !transA, transB: false });
+      }
+    }
+    return [gradA, gradB];
+  });
+}

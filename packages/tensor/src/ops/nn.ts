@@ -1,0 +1,96 @@
+import { KERNELS } from '../engine/kernels.js';
+import { attach } from '../autograd.js';
+import type { Generator } from '../random.js';
+import { formatShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { callKernel, callKernel1, fromHostArray } from './kernel-call.js';
+import { reshape } from './shape-ops.js';
+import { mul } from './elementwise.js';
+
+export interface EmbeddingOptions {
+  /** Lookups of this row produce no gradient (torch nn.Embedding padding_idx). */
+  paddingIdx?: number | null;
+}
+
+/**
+ * Row lookup. weight [V, H], ids int32 [...S] -> [...S, H]. Backward scatter-adds into weight.
+ */
+export function embedding(weight: Tensor, ids: Tensor, options: EmbeddingOptions = {}): Tensor {
+  if (weight.rank !== 2) throw new Error(`embedding: weight must be [V, H], got ${formatShape(weight.shape)}`);
+  if (ids.dtype !== 'int32') throw new Error(`embedding: ids must be int32, got ${ids.dtype} ${formatShape(ids.shape)}`);
+  const flatIds = reshape(ids, [ids.size]);
+  const rows = callKernel1(KERNELS.Gather, [weight, flatIds]);
+  const out = reshape(rows, [...ids.shape, weight.shape[1]]);
+  const paddingIdx = options.paddingIdx ?? null;
+  return attach(out, 'embedding', [weight], (dy) => [
+    callKernel1(KERNELS.ScatterAdd, [reshape(dy, [ids.size, weight.shape[1]]), flatIds], {
+      numRows: weight.shape[0],
+      paddingIdx,
+    }),
+  ]);
+}
+
+/**
+ * LayerNorm over the last axis with biased variance (torch.nn.LayerNorm).
+ * x [..., H], gamma [H], beta [H] -> [..., H].
+ */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): Tensor {
+  const hidden = x.shape[x.rank - 1];
+  if (gamma.size !== hidden || beta.size !== hidden) {
+    throw new Error(`layerNorm: x ${formatShape(x.shape)} needs gamma and beta of [${hidden}], got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`);
+  }
+  const [out, meanRows, rstdRows] = callKernel(KERNELS.LayerNorm, [x, gamma, beta], { eps });
+  return attach(out, 'layerNorm', [x, gamma, beta], (dy) => {
+    const [dx, dGamma, dBeta] = callKernel(KERNELS.LayerNormGrad, [dy, x, gamma, meanRows, rstdRows]);
+    return [dx, reshape(dGamma, gamma.shape), reshape(dBeta, beta.shape)];
+  });
+}
+
+/**
+ * Softmax over the last axis of x + mask. mask (additive, float32, no gradient) broadcasts to x,
+ * e.g. x [B, heads, Lq, Lk] with mask [B, 1, 1, Lk] or [B, 1, Lq, Lk].
+ */
+export function softmax(x: Tensor, mask?: Tensor): Tensor {
+  const out = callKernel1(KERNELS.Softmax, mask ? [x, mask] : [x]);
+  return attach(out, 'softmax', [x], (dy) => [callKernel1(KERNELS.SoftmaxGrad, [out, dy])]);
+}
+
+export interface DropoutOptions {
+  generator: Generator;
+  training?: boolean;
+}
+
+/** Inverted dropout: zeroes each entry with probability p, scales the rest by 1/(1-p). */
+export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
+  if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (options.training === false || p === 0) return x;
+  const keep = new Float32Array(sizeOf(x.shape));
+  const scaleKept = 1 / (1 - p);
+  for (let i = 0; i < keep.length; i++) keep[i] = options.generator.random() < p ? 0 : scaleKept;
+  return mul(x, fromHostArray(keep, x.shape));
+}
+
+export interface CrossEntropyOptions {
+  /** Rows with this label are ignored (HF: -100). */
+  ignoreIndex?: number;
+}
+
+/**
+ * Mean cross-entropy over labelled rows, fused with log-softmax.
+ * logits [N, C] (or [..., C], flattened), labels int32 [N] -> scalar [].
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const classes = logits.shape[logits.rank - 1];
+  const rows = logits.size / classes;
+  if (labels.dtype !== 'int32') throw new Error(`crossEntropy: labels must be int32, got ${labels.dtype}`);
+  if (labels.size !== rows) {
+    throw new Error(`crossEntropy: logits ${formatShape(logits.shape)} have ${rows} rows but labels ${formatShape(labels.shape)} have ${labels.size}`);
+  }
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const flatLogits = reshape(logits, [rows, classes]);
+  const flatLabels = reshape(labels, [rows]);
+  const [loss, logSumExp] = callKernel(KERNELS.CrossEntropy, [flatLogits, flatLabels], { ignoreIndex });
+  return attach(loss, 'crossEntropy', [logits], (dLoss) => [
+    reshape(callKernel1(KERNELS.CrossEntropyGrad, [flatLogits, flatLabels, logSumExp, dLoss], { ignoreIndex }), logits.shape),
+  ]);
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const packages = ['tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval', 'cli'];
+// Tests run against each package's source, not its dist, so `npm test` needs no build first.
+const alias = Object.fromEntries(
+  packages.map((name) => [`@retro/${name}`, fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: packages.map((name) => ({
+      resolve: { alias },
+      test: {
+        name,
+        root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
+        include: ['test/**/*.test.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 120_000,
+      },
+    })),
+  },
+});
