@@ -19,4 +19,4 @@ export * from './ops/index.js';
 export { formatShape, sizeOf, broadcastShapes } from './shape.js';
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './backends/cpu/index.js';
 export * as nn from './nn/index.js';
-export { Module, Linear, LayerNorm, Embedding, Dropout } from './nn/index.js';
+export { Module, Linear, LayerNorm, Embedding, Dropout, multiHeadAttention, additiveMask, MASK_MIN } from './nn/index.js';

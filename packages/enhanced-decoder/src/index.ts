@@ -1,0 +1,4 @@
+export { RetroMAEForPretraining, type RetroMAEBatch, type RetroMAEOutput, type RetroMAEOptions, type ForwardOptions } from './model.js';
+export { EnhancedDecoderLayer, type EnhancedDecoderConfig } from './c-head.js';
+export { queryStreamH1, keyValueStreamH2 } from './streams.js';
+export { sampleDecoderMask, sampleWholeWordSet, wordSpansOf, type DecoderMaskOptions } from './mask-m.js';
