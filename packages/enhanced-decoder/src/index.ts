@@ -2,3 +2,4 @@ export { RetroMAEForPretraining, type RetroMAEBatch, type RetroMAEOutput, type R
 export { EnhancedDecoderLayer, type EnhancedDecoderConfig } from './c-head.js';
 export { queryStreamH1, keyValueStreamH2 } from './streams.js';
 export { sampleDecoderMask, sampleWholeWordSet, wordSpansOf, type DecoderMaskOptions } from './mask-m.js';
+export { collateRetroMAE, type MaskedDataBatch, type DecoderCollatorOptions } from './collator.js';

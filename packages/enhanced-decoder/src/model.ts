@@ -21,6 +21,7 @@ import {
   toIdsTensor,
   type MaskedLMModel,
   type IdsInput,
+  type MaskInput,
   type BertConfigInit,
   type LoadedTensor,
 } from '@retro/bert';
@@ -32,13 +33,13 @@ export interface RetroMAEBatch {
   /** [B, L] encoder input after whole-word MLM masking. */
   encoderInputIds: IdsInput;
   /** [B, L] 1 = real token. */
-  encoderAttentionMask: IdsInput;
+  encoderAttentionMask: MaskInput;
   /** [B, L] original id at masked positions, -100 elsewhere. */
   encoderLabels: IdsInput;
   /** [B, L] the ORIGINAL (unmasked) ids. */
   decoderInputIds?: IdsInput;
   /** [B, L, L] the mask M: 1 = query row i may attend key column j. */
-  decoderAttentionMask?: IdsInput;
+  decoderAttentionMask?: MaskInput;
   /** [B, L] original ids with -100 at position 0, the last real token and padding. */
   decoderLabels?: IdsInput;
   /** Optional position ids; default: the encoder's rule (BERT 0..L-1, RoBERTa padding-aware). */

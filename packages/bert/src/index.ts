@@ -1,0 +1,54 @@
+export { BertConfig, RobertaConfig, loadConfig, type BertConfigInit, type ModelType, type HiddenAct } from './config.js';
+export {
+  BertModel,
+  BertForMaskedLM,
+  RobertaForMaskedLM,
+  MaskedLMModel,
+  type ModelOptions,
+  type ForwardInput,
+  type EncoderOutput,
+  type MaskedLMOutput,
+} from './model.js';
+export { AutoModelForMaskedLM } from './auto.js';
+export { BertEmbeddings, type EmbeddingsInput } from './embeddings.js';
+export { BertSelfAttention, BertAttention, BertResidualOutput } from './attention.js';
+export { BertEncoder, BertLayer, BertIntermediate, ModuleList, activation } from './encoder.js';
+export { BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform, RobertaLMHead, type MaskedLMHead } from './heads.js';
+export type { BuildContext } from './context.js';
+export {
+  FLOAT32_MIN,
+  extendedAttentionMask,
+  robertaPositionIds,
+  sequentialPositionIds,
+  toIdsTensor,
+  type IdsInput,
+  type MaskInput,
+} from './inputs.js';
+export {
+  checkpointFiles,
+  readCheckpoint,
+  readCheckpointTensors,
+  loadPretrained,
+  savePretrained,
+  type LoadedTensor,
+  type LoadOptions,
+  type LoadReport,
+  type SaveOptions,
+  type CheckpointModel,
+} from './checkpoint.js';
+export { encode, type EncodeInput, type EncodeOptions, type TokenizerLike, type EncodedItem, type EncodableModel } from './encode.js';
+export {
+  parseSafetensors,
+  readSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+  writeFileAtomic,
+  toFloat32,
+  toInt32,
+  DTYPE_BYTES,
+  MAX_HEADER_BYTES,
+  type RawTensor,
+  type SafetensorsDType,
+  type SafetensorsFile,
+  type TensorToWrite,
+} from './safetensors.js';

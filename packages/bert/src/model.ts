@@ -1,0 +1,236 @@
+/**
+ * BertModel (no pooler, as inside HF's *ForMaskedLM), BertForMaskedLM and RobertaForMaskedLM.
+ * Module attribute paths are the HF checkpoint names (`bert.encoder.layer.0.attention.self.query.weight`).
+ */
+import { Module, Generator, Tensor, crossEntropy, reshape } from '@retro/tensor';
+import { BertConfig, RobertaConfig, type BertConfigInit } from './config.js';
+import type { BuildContext } from './context.js';
+import { BertEmbeddings } from './embeddings.js';
+import { BertEncoder } from './encoder.js';
+import { BertOnlyMLMHead, RobertaLMHead, type MaskedLMHead } from './heads.js';
+import { checkShape, extendedAttentionMask, toIdsTensor, type IdsInput, type MaskInput } from './inputs.js';
+import { loadPretrained, savePretrained, type LoadOptions, type LoadReport, type LoadedTensor, type SaveOptions } from './checkpoint.js';
+import { encode, type EncodeInput, type EncodeOptions } from './encode.js';
+
+export interface ModelOptions {
+  /** Seed of the generator drawing the initial parameters (default 0). */
+  seed?: number;
+  /** Seed of the model-owned dropout generator (default seed + 1). */
+  dropoutSeed?: number;
+}
+
+export interface ForwardInput {
+  /** int32 [B, L] token ids (nested arrays or a tensor). */
+  inputIds: IdsInput;
+  /** [B, L] 1 = real token, 0 = padding (or [B, L, L] per query row); default all ones. */
+  attentionMask?: MaskInput;
+  /** int32 [B, L]; default zeros. */
+  tokenTypeIds?: IdsInput;
+  /** int32 [B, L]; default BERT 0..L-1, RoBERTa HF's padding-aware ids. */
+  positionIds?: IdsInput;
+  /** int32 [B, L]; -100 = not scored. Gives `loss` (mean CE over scored positions). */
+  labels?: IdsInput;
+  /** Also return every layer's output. */
+  outputHiddenStates?: boolean;
+}
+
+export interface EncoderOutput {
+  /** [B, L, H] output of the last layer. */
+  lastHiddenState: Tensor;
+  /** n + 1 tensors [B, L, H]: the embeddings output, then each layer's (when asked for). */
+  hiddenStates?: Tensor[];
+}
+
+export interface MaskedLMOutput extends EncoderOutput {
+  /** [B, L, V]. */
+  logits: Tensor;
+  /** [] mean cross-entropy over labelled positions (when labels were given). */
+  loss?: Tensor;
+}
+
+/** The encoder body (`bert.*` / `roberta.*`): embeddings + layers, no pooler. */
+export class BertModel extends Module {
+  readonly embeddings: BertEmbeddings;
+  readonly encoder: BertEncoder;
+
+  constructor(readonly context: BuildContext) {
+    super();
+    this.embeddings = this.child('embeddings', new BertEmbeddings(context));
+    this.encoder = this.child('encoder', new BertEncoder(context));
+  }
+
+  /** ids [B, L] -> last hidden state [B, L, H] (and all hidden states when asked). */
+  forward(input: Omit<ForwardInput, 'labels'>): EncoderOutput {
+    const ids = toIdsTensor(input.inputIds, 'inputIds');
+    if (ids.rank !== 2) throw new Error(`${this.context.config.constructor.name}: inputIds must be [B, L], got [${ids.shape.join(',')}]`);
+    let additiveMask: Tensor | null = null;
+    if (input.attentionMask !== undefined) {
+      const mask = toIdsTensor(input.attentionMask, 'attentionMask');
+      const [batch, length] = ids.shape;
+      checkShape(mask.shape, mask.rank === 3 ? [batch, length, length] : [batch, length], 'attentionMask');
+      additiveMask = extendedAttentionMask(mask);
+    }
+    const embedded = this.embeddings.forward({ inputIds: ids, positionIds: input.positionIds, tokenTypeIds: input.tokenTypeIds });
+    const layers = this.encoder.forward(embedded, additiveMask);
+    const lastHiddenState = layers.length > 0 ? layers[layers.length - 1] : embedded;
+    return input.outputHiddenStates ? { lastHiddenState, hiddenStates: [embedded, ...layers] } : { lastHiddenState };
+  }
+}
+
+type ConfigClass<C extends BertConfig> = { new (init?: Partial<BertConfigInit>, source?: string): C; MODEL_TYPE: string; fromJson(json: unknown, source?: string): C };
+
+/** What BertForMaskedLM and RobertaForMaskedLM share; subclasses only name their children. */
+export abstract class MaskedLMModel<C extends BertConfig = BertConfig> extends Module {
+  readonly config: C;
+  /** Every dropout in the model draws from this generator (replace it to resume a saved state). */
+  generator: Generator;
+  /** What the last `fromPretrained`/`loadPretrained` found (null for a freshly built model). */
+  loadReport: LoadReport | null = null;
+  protected readonly context: BuildContext;
+
+  protected constructor(config: C, options: ModelOptions) {
+    super();
+    this.config = config;
+    const seed = options.seed ?? 0;
+    this.generator = new Generator(options.dropoutSeed ?? seed + 1);
+    this.context = { config, initGenerator: new Generator(seed), dropoutGenerator: () => this.generator };
+  }
+
+  /** The encoder body (`bert` / `roberta`). */
+  abstract get base(): BertModel;
+  /** The MLM head, callable on any hidden states [..., H] -> [..., V]. */
+  abstract get head(): MaskedLMHead;
+  /** The HF checkpoint prefix of the body: "bert" or "roberta". */
+  abstract get prefix(): string;
+
+  /** word + position + token-type + LayerNorm (callable with explicit position ids). */
+  get embeddings(): BertEmbeddings {
+    return this.base.embeddings;
+  }
+
+  /** The word-embedding matrix [V, H] (also the tied decoder weight). */
+  get wordEmbeddings(): Tensor {
+    return this.base.embeddings.wordEmbeddings.weight;
+  }
+
+  /** The position-embedding matrix [max_position_embeddings, H]. */
+  get positionEmbeddings(): Tensor {
+    return this.base.embeddings.positionEmbeddings.weight;
+  }
+
+  /**
+   * ids [B, L] -> logits [B, L, V], lastHiddenState [B, L, H], loss [] when labels are given,
+   * hiddenStates (n + 1 x [B, L, H]) when outputHiddenStates.
+   */
+  forward(input: ForwardInput): MaskedLMOutput {
+    const encoded = this.base.forward(input);
+    const logits = this.head.forward(encoded.lastHiddenState);
+    const output: MaskedLMOutput = { ...encoded, logits };
+    if (input.labels !== undefined) {
+      const labels = toIdsTensor(input.labels, 'labels');
+      checkShape(labels.shape, logits.shape.slice(0, -1), 'labels');
+      output.loss = crossEntropy(reshape(logits, [-1, this.config.vocabSize]), reshape(labels, [-1]), { ignoreIndex: -100 });
+    }
+    return output;
+  }
+
+  /** Sentence embeddings [N, H] (CLS or mean pooled, optionally L2-normalised), in eval mode, no grad. */
+  encode(inputs: EncodeInput, options: EncodeOptions = {}): Tensor {
+    return encode(this, inputs, options);
+  }
+
+  /**
+   * Writes `<dir>/config.json` and `<dir>/model.safetensors` as HF `save_pretrained` does
+   * (tied decoder weight omitted). `extraTensors` (e.g. RetroMAE's `c_head.*`) go in the same file.
+   */
+  savePretrained(dir: string, options: SaveOptions = {}): void {
+    savePretrained(this, dir, options);
+  }
+
+  /** Tensors of the last loaded checkpoint that are not parameters of this model (e.g. `c_head.*`). */
+  unusedTensors(): Map<string, LoadedTensor> {
+    return new Map(this.loadReport?.unused ?? []);
+  }
+
+  /** Loads weights from an HF folder into this model (shapes must match its config). */
+  loadPretrained(dir: string, options: LoadOptions = {}): LoadReport {
+    this.loadReport = loadPretrained(this, dir, options);
+    return this.loadReport;
+  }
+
+  protected static fromPretrainedWith<M extends MaskedLMModel<C>, C extends BertConfig>(
+    configClass: ConfigClass<C>,
+    build: (config: C, options: ModelOptions) => M,
+    dir: string,
+    options: LoadOptions & ModelOptions,
+  ): M {
+    const config = (configClass as unknown as { fromFile(path: string): C }).fromFile(dir);
+    const model = build(config, options);
+    model.loadPretrained(dir, options);
+    return model;
+  }
+}
+
+/** HF BertForMaskedLM: `bert.*` + `cls.predictions.*`. */
+export class BertForMaskedLM extends MaskedLMModel<BertConfig> {
+  readonly bert: BertModel;
+  readonly cls: BertOnlyMLMHead;
+
+  constructor(config: BertConfig | Partial<BertConfigInit> = {}, options: ModelOptions = {}) {
+    super(config instanceof BertConfig ? requireType(config, 'bert', 'BertForMaskedLM') : new BertConfig(config), options);
+    this.bert = this.child('bert', new BertModel(this.context));
+    this.cls = this.child('cls', new BertOnlyMLMHead(this.context, this.bert.embeddings.wordEmbeddings.weight));
+  }
+
+  get base(): BertModel {
+    return this.bert;
+  }
+
+  get head(): MaskedLMHead {
+    return this.cls.predictions;
+  }
+
+  get prefix(): string {
+    return 'bert';
+  }
+
+  /** Builds from `<dir>/config.json` and loads `<dir>/model.safetensors` (or its shards). */
+  static fromPretrained(dir: string, options: LoadOptions & ModelOptions = {}): BertForMaskedLM {
+    return MaskedLMModel.fromPretrainedWith(BertConfig, (config, opts) => new BertForMaskedLM(config, opts), dir, options);
+  }
+}
+
+/** HF RobertaForMaskedLM: `roberta.*` + `lm_head.*`. */
+export class RobertaForMaskedLM extends MaskedLMModel<RobertaConfig> {
+  readonly roberta: BertModel;
+  readonly lmHead: RobertaLMHead;
+
+  constructor(config: RobertaConfig | Partial<BertConfigInit> = {}, options: ModelOptions = {}) {
+    super(config instanceof BertConfig ? requireType(config, 'roberta', 'RobertaForMaskedLM') : new RobertaConfig(config), options);
+    this.roberta = this.child('roberta', new BertModel(this.context));
+    this.lmHead = this.child('lm_head', new RobertaLMHead(this.context, this.roberta.embeddings.wordEmbeddings.weight));
+  }
+
+  get base(): BertModel {
+    return this.roberta;
+  }
+
+  get head(): MaskedLMHead {
+    return this.lmHead;
+  }
+
+  get prefix(): string {
+    return 'roberta';
+  }
+
+  static fromPretrained(dir: string, options: LoadOptions & ModelOptions = {}): RobertaForMaskedLM {
+    return MaskedLMModel.fromPretrainedWith(RobertaConfig, (config, opts) => new RobertaForMaskedLM(config, opts), dir, options);
+  }
+}
+
+function requireType<C extends BertConfig>(config: BertConfig, modelType: string, model: string): C {
+  if (config.modelType !== modelType) {
+    throw new Error(`${model}: config has model_type "${config.modelType}", expected "${modelType}"`);
+  }
+  return config as C;
+}

@@ -1,0 +1,77 @@
+import { Generator, tensor, type Tensor } from '@retro/tensor';
+import { sampleDecoderMask } from './mask-m.js';
+import type { RetroMAEBatch } from './model.js';
+
+/** What the collator needs of a data batch (the shape @retro/data's BatchLoader yields). Arrays [B, L]. */
+export interface MaskedDataBatch {
+  shape: readonly [number, number] | readonly number[];
+  /** Original ids, padded. */
+  inputIds: Int32Array;
+  attentionMask: ArrayLike<number>;
+  /** 1 where a token starts a word (whole-word grouping for M). */
+  wordStarts?: ArrayLike<number>;
+  /** Real lengths incl. specials, [B]. */
+  lengths: ArrayLike<number>;
+  encoderInputIds?: Int32Array;
+  encoderLabels?: Int32Array;
+  epoch?: number;
+  batchInEpoch?: number;
+}
+
+export interface DecoderCollatorOptions {
+  /** Share of each row's tokens hidden in M (paper: 0.5; typical 0.5-0.7). */
+  decoderRatio: number;
+  /** Seed of M; mixed with the batch's (epoch, batchInEpoch) so a resumed run samples the same M. */
+  seed: number;
+  /** Hidden sets per sequence that rows pick from (official collator: min(n, 128)). */
+  maskSetSize?: number;
+}
+
+/** A seed unique to (seed, epoch, batch), so M needs no generator state to resume. */
+function batchSeed(seed: number, epoch: number, batch: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const value of [epoch, batch]) {
+    h = Math.imul(h ^ (value >>> 0), 0x85ebca6b) >>> 0;
+    h = (h ^ (h >>> 13)) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Adds the decoder's fields to an encoder-masked batch: decoderInputIds = the original ids,
+ * decoderLabels = original ids with -100 at position 0, at the last real token and at padding,
+ * and the mask M [B, L, L] sampled over whole words.
+ */
+export function collateRetroMAE(batch: MaskedDataBatch, options: DecoderCollatorOptions): RetroMAEBatch & { shape: [number, number] } {
+  const [B, L] = batch.shape;
+  if (!batch.encoderInputIds || !batch.encoderLabels) {
+    throw new Error('collateRetroMAE: the batch has no encoderInputIds/encoderLabels; enable encoder masking in the loader');
+  }
+  const decoderLabels = new Int32Array(B * L).fill(-100);
+  for (let b = 0; b < B; b++) {
+    const n = batch.lengths[b];
+    for (let i = 1; i < n - 1; i++) decoderLabels[b * L + i] = batch.inputIds[b * L + i];
+  }
+  const generator = new Generator(batchSeed(options.seed, batch.epoch ?? 0, batch.batchInEpoch ?? 0));
+  const decoderAttentionMask = sampleDecoderMask({
+    lengths: batch.lengths,
+    seqLen: L,
+    ratio: options.decoderRatio,
+    generator,
+    wordStarts: batch.wordStarts,
+    maskSetSize: options.maskSetSize,
+  });
+  return {
+    shape: [B, L],
+    encoderInputIds: reshape2d(batch.encoderInputIds, B, L),
+    encoderAttentionMask: reshape2d(Int32Array.from(batch.attentionMask), B, L),
+    encoderLabels: reshape2d(batch.encoderLabels, B, L),
+    decoderInputIds: reshape2d(batch.inputIds, B, L),
+    decoderAttentionMask: tensor(Int32Array.from(decoderAttentionMask), [B, L, L]),
+    decoderLabels: reshape2d(decoderLabels, B, L),
+  };
+}
+
+function reshape2d(data: Int32Array, B: number, L: number): Tensor {
+  return tensor(data, [B, L]);
+}
