@@ -12,6 +12,8 @@ export {
   registerKernel,
   registeredBackends,
   runKernel,
+  setKernelProfiler,
+  type KernelProfiler,
   type Backend,
 } from './engine/engine.js';
 export { KERNELS, type KernelName, type TensorInfo, type DType, type KernelFunc } from './engine/kernels.js';

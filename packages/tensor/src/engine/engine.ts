@@ -95,6 +95,16 @@ export function toBackend(info: TensorInfo, backend: Backend): TensorInfo {
   return { storage: backend.fromHost(copy), shape: info.shape, dtype: info.dtype, backend: backend.name };
 }
 
+/** Receives the wall time of every kernel call while installed (see `profileKernels`). */
+export type KernelProfiler = (kernelName: KernelName, milliseconds: number, inputs: readonly TensorInfo[]) => void;
+
+let profiler: KernelProfiler | null = null;
+
+/** Installs (or with null removes) a per-kernel timing hook; costs nothing when absent. */
+export function setKernelProfiler(hook: KernelProfiler | null): void {
+  profiler = hook;
+}
+
 /** Runs `kernelName` on the active backend, moving inputs there first if needed. */
 export function runKernel(kernelName: KernelName, inputs: readonly TensorInfo[], attrs: KernelAttrs = {}): TensorInfo[] {
   const backend = getBackend();
@@ -103,5 +113,9 @@ export function runKernel(kernelName: KernelName, inputs: readonly TensorInfo[],
     throw new Error(`runKernel('${kernelName}'): backend '${backend.name}' registers no such kernel`);
   }
   const local = inputs.map((input) => toBackend(input, backend));
-  return kernel(local, attrs);
+  if (!profiler) return kernel(local, attrs);
+  const start = performance.now();
+  const outputs = kernel(local, attrs);
+  profiler(kernelName, performance.now() - start, local);
+  return outputs;
 }

@@ -51,9 +51,17 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     let gradA: Tensor | null = null;
     let gradB: Tensor | null = null;
     if (a.requiresGrad) {
-      gradA = transA
-        ? callKernel1(KERNELS.MatMul, [b, dy], { transA: transB, transB: true })
-        : callKernel1(KERNELS.MatMul, [dy, b], { transA: false, transB: !transB });
+      if (!transA) {
+        gradA = callKernel1(KERNELS.MatMul, [dy, b], { transA: false, transB: !transB });
+      } else if (b.rank === 2 && a.rank > 2) {
+        // op(b) dy^T would put the 2-D b first, and the kernel takes its batch from its first
+        // operand: compute (dy op(b)^T)^T with the batched dy first instead.
+        const perItem = callKernel1(KERNELS.MatMul, [dy, b], { transA: false, transB: !transB });
+        const perm = Array.from({ length: a.rank }, (_, i) => (i === a.rank - 2 ? a.rank - 1 : i === a.rank - 1 ? a.rank - 2 : i));
+        gradA = callKernel1(KERNELS.Transpose, [perItem], { perm });
+      } else {
+        gradA = callKernel1(KERNELS.MatMul, [b, dy], { transA: transB, transB: true });
+      }
     }
     if (b.requiresGrad) {
       if (b.rank === 2 && a.rank > 2) {

@@ -1,7 +1,7 @@
 import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
 import type { Generator } from '../random.js';
-import { formatShape, sizeOf } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { callKernel, callKernel1, fromHostArray } from './kernel-call.js';
 import { reshape } from './shape-ops.js';
@@ -51,6 +51,11 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): 
  * e.g. x [B, heads, Lq, Lk] with mask [B, 1, 1, Lk] or [B, 1, Lq, Lk].
  */
 export function softmax(x: Tensor, mask?: Tensor): Tensor {
+  // Kernels index the mask by broadcast strides over x's shape; one that does not broadcast to
+  // exactly x would be read out of place (or widen the result), so refuse it here.
+  if (mask && !shapesEqual(broadcastShapes('softmax', x.shape, mask.shape), x.shape)) {
+    throw new Error(`softmax: mask ${formatShape(mask.shape)} does not broadcast to x ${formatShape(x.shape)}`);
+  }
   const out = callKernel1(KERNELS.Softmax, mask ? [x, mask] : [x]);
   return attach(out, 'softmax', [x], (dy) => [callKernel1(KERNELS.SoftmaxGrad, [out, dy])]);
 }

@@ -23,6 +23,8 @@ export function registerReduceKernels(): void {
       if (last && last.reduced === reduced) last.size *= dim;
       else groups.push({ size: dim, reduced });
     });
+    // A rank-0 input is one kept element (otherwise the loop below has no inner group and sums nothing).
+    if (groups.length === 0) groups.push({ size: 1, reduced: false });
     // Output strides for kept groups, zero for reduced ones.
     const groupStrides = new Array<number>(groups.length);
     let stride = 1;

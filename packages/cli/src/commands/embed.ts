@@ -1,0 +1,40 @@
+import type { CommandSpec } from '../args/spec.js';
+import { BACKEND_OPTION, CONFIG_OPTION, NORMALIZE_OPTION, POOLING_OPTION } from './common.js';
+
+export interface EmbedOptions {
+  model: string;
+  input: string;
+  textField: string;
+  output: string;
+  format?: 'jsonl' | 'npy';
+  batchSize: number;
+  maxLength: number;
+  pooling: 'cls' | 'mean';
+  normalize: boolean;
+  backend?: 'cpu' | 'gpujs';
+}
+
+export const embedCommand: CommandSpec = {
+  name: 'embed',
+  summary: 'Turn texts into sentence vectors (JSONL or NPY)',
+  usage: 'retro embed --model DIR --input FILE --output FILE [options]',
+  description:
+    'Encodes every text of --input with a pretrained encoder and writes one vector per text. ' +
+    'Input: a .jsonl file (one object per line; the text in --text-field, an optional "id" kept) or any ' +
+    'other file with one text per line (blank lines skipped; ids are line numbers). ' +
+    'Output: .jsonl ({"id", "embedding"} per line) or .npy (float32 [N, H], rows in input order).',
+  options: [
+    CONFIG_OPTION,
+    { name: 'model', type: 'path', required: true, short: 'm', placeholder: 'DIR', description: 'Pretrained model directory (a checkpoint-<step>/ or an exported model)' },
+    { name: 'input', type: 'path', required: true, short: 'i', placeholder: 'FILE', description: 'Texts: .jsonl or one text per line' },
+    { name: 'text-field', type: 'string', default: 'text', placeholder: 'NAME', description: 'Field holding the text in .jsonl input' },
+    { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'FILE', description: 'Where to write the vectors (.jsonl or .npy)' },
+    { name: 'format', type: 'enum', choices: ['jsonl', 'npy'], description: 'Output format (default: from the --output extension)' },
+    { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
+    { name: 'max-length', type: 'integer', default: 512, min: 2, description: 'Truncate texts to this many tokens' },
+    POOLING_OPTION,
+    NORMALIZE_OPTION,
+    BACKEND_OPTION,
+  ],
+  examples: ['retro embed --model runs/poetry/checkpoint-2000 --input texts.txt --output vectors.npy'],
+};

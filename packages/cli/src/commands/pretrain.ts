@@ -1,0 +1,125 @@
+import type { CommandSpec } from '../args/spec.js';
+import { BACKEND_OPTION, CONFIG_OPTION } from './common.js';
+
+/** Options of `retro pretrain` after parsing (camelCase keys). */
+export interface PretrainOptions {
+  data: string;
+  output: string;
+  tokenizer?: string;
+  modelConfig?: string;
+  initFrom?: string;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  dropout: number;
+  encoderMaskRatio: number;
+  decoderMaskRatio: number;
+  mlmOnly: boolean;
+  batchSize: number;
+  accumulation: number;
+  totalSteps: number;
+  lr: number;
+  weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEps: number;
+  schedule: 'linear' | 'cosine' | 'constant';
+  warmupSteps?: number;
+  warmupRatio: number;
+  clipNorm: number;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  logEvery: number;
+  seed: number;
+  resume: boolean;
+  overwrite: boolean;
+  stopAtStep?: number;
+  progress: boolean;
+  backend?: 'cpu' | 'gpujs';
+}
+
+export const pretrainCommand: CommandSpec = {
+  name: 'pretrain',
+  summary: 'RetroMAE pretraining (encoder MLM + enhanced decoder) on prepared shards',
+  usage: 'retro pretrain --data DIR --output DIR [options]',
+  description:
+    'Trains a BERT encoder with the RetroMAE objective: the encoder sees a lightly masked sentence ' +
+    '(--encoder-mask-ratio) and compresses it into its [CLS] vector; a one-layer enhanced decoder ' +
+    'rebuilds the sentence from that vector under an aggressive mask (--decoder-mask-ratio). ' +
+    'The loss is the sum of the encoder MLM loss and the decoder loss (--mlm-only: encoder loss only).' +
+    '\n\n' +
+    'Writes checkpoint-<step>/ directories (model, tokenizer, optimizer.safetensors, trainer_state.json) ' +
+    'atomically into --output, plus metrics.jsonl and loss.svg. --resume continues from the newest ' +
+    'complete checkpoint and reproduces an uninterrupted run exactly.',
+  options: [
+    CONFIG_OPTION,
+    { name: 'data', type: 'path', required: true, short: 'd', placeholder: 'DIR', description: 'Shard directory written by `retro prepare`' },
+    { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'DIR', description: 'Run directory: checkpoints, metrics.jsonl, loss.svg' },
+    { name: 'tokenizer', type: 'path', description: 'Tokenizer file or directory copied into every checkpoint (default: the one recorded by prepare)' },
+    { name: 'model-config', type: 'path', placeholder: 'FILE', description: 'HF-style config.json for the encoder; overrides the size options below' },
+    { name: 'init-from', type: 'path', placeholder: 'DIR', description: 'Start from these pretrained weights instead of a random init' },
+    { name: 'hidden-size', type: 'integer', default: 256, min: 8, description: 'Encoder hidden size H' },
+    { name: 'num-layers', type: 'integer', default: 4, min: 1, description: 'Encoder transformer layers' },
+    { name: 'num-heads', type: 'integer', default: 4, min: 1, description: 'Attention heads (must divide --hidden-size)' },
+    { name: 'intermediate-size', type: 'integer', default: 1024, min: 1, description: 'Feed-forward size' },
+    { name: 'dropout', type: 'number', default: 0.1, min: 0, max: 0.9, description: 'Hidden and attention dropout' },
+    { name: 'encoder-mask-ratio', type: 'number', default: 0.3, min: 0, max: 1, description: 'Share of tokens the encoder MLM masks' },
+    { name: 'decoder-mask-ratio', type: 'number', default: 0.5, min: 0, max: 1, description: 'Share of tokens hidden from each decoder row' },
+    { name: 'mlm-only', type: 'boolean', default: false, description: 'Plain MLM pretraining: no enhanced decoder' },
+    { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Sequences per micro-batch' },
+    { name: 'accumulation', type: 'integer', default: 1, min: 1, description: 'Micro-batches per optimizer step (effective batch = batch-size x accumulation)' },
+    { name: 'total-steps', type: 'integer', default: 1000, min: 1, description: 'Optimizer steps in total (the schedule decays to 0 here)' },
+    { name: 'lr', type: 'number', default: 1e-4, min: 0, description: 'Peak learning rate' },
+    { name: 'weight-decay', type: 'number', default: 0.01, min: 0, description: 'AdamW decoupled weight decay (not applied to biases and LayerNorm)' },
+    { name: 'adam-beta1', type: 'number', default: 0.9, min: 0, max: 0.999999, description: 'AdamW beta1' },
+    { name: 'adam-beta2', type: 'number', default: 0.999, min: 0, max: 0.999999, description: 'AdamW beta2' },
+    { name: 'adam-eps', type: 'number', default: 1e-8, min: 0, description: 'AdamW epsilon' },
+    { name: 'schedule', type: 'enum', choices: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate schedule after warmup' },
+    { name: 'warmup-steps', type: 'integer', min: 0, description: 'Linear warmup steps (overrides --warmup-ratio)' },
+    { name: 'warmup-ratio', type: 'number', default: 0.1, min: 0, max: 1, description: 'Warmup as a share of --total-steps' },
+    { name: 'clip-norm', type: 'number', default: 1.0, min: 0, description: 'Clip the global gradient norm to this (0: no clipping)' },
+    { name: 'checkpoint-every', type: 'integer', default: 500, min: 0, description: 'Save a checkpoint every N steps (0: only at the end)' },
+    { name: 'keep-checkpoints', type: 'integer', default: 3, min: 0, description: 'Keep the newest K checkpoints (0: keep all)' },
+    { name: 'log-every', type: 'integer', default: 10, min: 1, description: 'Write a metrics.jsonl line every N steps' },
+    { name: 'seed', type: 'integer', default: 42, min: 0, description: 'Seed of init, masks, dropout and data order' },
+    { name: 'resume', type: 'boolean', default: false, description: 'Continue from the newest complete checkpoint in --output (fresh start if none)' },
+    { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds checkpoints (deletes them)' },
+    { name: 'stop-at-step', type: 'integer', min: 1, description: 'Stop (with a checkpoint) at this step; resume later with --resume' },
+    { name: 'progress', type: 'boolean', default: true, description: 'Live progress on stderr' },
+    BACKEND_OPTION,
+  ],
+  examples: [
+    'retro pretrain --data runs/shards --output runs/poetry --total-steps 2000 --batch-size 16',
+    'retro pretrain --config pretrain.yaml --resume',
+  ],
+};
+
+/**
+ * The loop settings `train()` from @retro/train takes, derived from the options (everything but
+ * the model, the batch source and the rng, which the wiring builds).
+ */
+export function trainSettings(options: PretrainOptions) {
+  const warmupSteps = options.warmupSteps ?? Math.round(options.warmupRatio * options.totalSteps);
+  if (warmupSteps > options.totalSteps) {
+    throw new RangeError(`--warmup-steps (${warmupSteps}) exceeds --total-steps (${options.totalSteps})`);
+  }
+  return {
+    outputDir: options.output,
+    optimizer: { lr: options.lr, beta1: options.adamBeta1, beta2: options.adamBeta2, eps: options.adamEps, weightDecay: options.weightDecay },
+    schedule: { kind: options.schedule, warmupSteps },
+    totalSteps: options.totalSteps,
+    clipNorm: options.clipNorm > 0 ? options.clipNorm : null,
+    accumulation: options.accumulation,
+    checkpointEvery: options.checkpointEvery,
+    keepCheckpoints: options.keepCheckpoints,
+    logEvery: options.logEvery,
+    seed: options.seed,
+    resume: options.resume,
+    overwriteOutputDir: options.overwrite,
+    stopAtStep: options.stopAtStep,
+    progress: options.progress,
+    tokenizerFiles: options.tokenizer ? [options.tokenizer] : undefined,
+    config: { ...options } as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,13 @@
+export { main, COMMANDS, VERSION, type CliIo } from './main.js';
+export { defaultWiring, type Wiring } from './wiring.js';
+export { UsageError, NotYetAvailableError, EXIT } from './errors.js';
+export { parseArgv, validateConfig, mergeOptions, coerceValue } from './args/parse.js';
+export { loadConfigFile } from './args/config-file.js';
+export { commandHelp, topLevelHelp } from './args/help.js';
+export type { CommandSpec, OptionSpec, OptionType, ParsedOptions } from './args/spec.js';
+export { prepareCommand, type PrepareOptions } from './commands/prepare.js';
+export { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
+export { embedCommand, type EmbedOptions } from './commands/embed.js';
+export { evalCommand, type EvalOptions } from './commands/eval.js';
+export { readTexts, type InputText } from './io/texts.js';
+export { encodeNpy, writeVectors } from './io/vectors.js';

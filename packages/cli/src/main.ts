@@ -1,0 +1,156 @@
+import { existsSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import packageJson from '../package.json';
+import { loadConfigFile } from './args/config-file.js';
+import { commandHelp, topLevelHelp } from './args/help.js';
+import { mergeOptions, parseArgv, validateConfig } from './args/parse.js';
+import { suggest, type CommandSpec, type ParsedOptions } from './args/spec.js';
+import { embedCommand, type EmbedOptions } from './commands/embed.js';
+import { evalCommand, type EvalOptions } from './commands/eval.js';
+import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
+import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
+import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
+import { readTexts } from './io/texts.js';
+import { writeVectors } from './io/vectors.js';
+import { defaultWiring, type Wiring } from './wiring.js';
+
+export const VERSION: string = packageJson.version;
+export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, embedCommand, evalCommand];
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  wiring: Wiring;
+}
+
+type Kind = 'file' | 'directory' | 'any';
+
+/** Fails with a usage error naming the option when a path it gives is missing or of the wrong kind. */
+function requirePath(option: string, path: string | undefined, kind: Kind, command: string): void {
+  if (path === undefined) return;
+  if (!existsSync(path)) throw new UsageError(`option --${option}: ${kind === 'any' ? 'path' : kind} '${path}' does not exist`, command);
+  const isDir = statSync(path).isDirectory();
+  if (kind === 'file' && isDir) throw new UsageError(`option --${option} expects a file, found directory '${path}'`, command);
+  if (kind === 'directory' && !isDir) throw new UsageError(`option --${option} expects a directory, found file '${path}'`, command);
+}
+
+async function selectBackend(name: string | undefined): Promise<void> {
+  if (!name) return;
+  const { setBackend } = await import('@retro/tensor');
+  setBackend(name);
+}
+
+async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliIo): Promise<number> {
+  switch (command.name) {
+    case 'prepare': {
+      const o = options as unknown as PrepareOptions;
+      for (const input of o.input) requirePath('input', input, 'any', command.name);
+      requirePath('tokenizer', o.tokenizer, 'any', command.name);
+      const summary = await io.wiring.prepare(o);
+      if (summary !== undefined) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    case 'pretrain': {
+      const o = options as unknown as PretrainOptions;
+      requirePath('data', o.data, 'directory', command.name);
+      requirePath('tokenizer', o.tokenizer, 'any', command.name);
+      requirePath('model-config', o.modelConfig, 'file', command.name);
+      requirePath('init-from', o.initFrom, 'directory', command.name);
+      if (o.hiddenSize % o.numHeads !== 0) {
+        throw new UsageError(`option --num-heads (${o.numHeads}) must divide --hidden-size (${o.hiddenSize})`, command.name);
+      }
+      let settings: ReturnType<typeof trainSettings>;
+      try {
+        settings = trainSettings(o);
+      } catch (error) {
+        throw new UsageError((error as Error).message, command.name);
+      }
+      await selectBackend(o.backend);
+      await io.wiring.pretrain(o, settings);
+      return EXIT.ok;
+    }
+    case 'embed': {
+      const o = options as unknown as EmbedOptions;
+      requirePath('model', o.model, 'directory', command.name);
+      requirePath('input', o.input, 'file', command.name);
+      const ext = extname(o.output).toLowerCase();
+      const format = o.format ?? (ext === '.npy' ? 'npy' : ext === '.jsonl' || ext === '.json' ? 'jsonl' : undefined);
+      if (!format) throw new UsageError(`option --output: cannot tell the format from '${o.output}' (expected .jsonl or .npy); pass --format jsonl|npy`, command.name);
+      const texts = readTexts(o.input, o.textField);
+      await selectBackend(o.backend);
+      const { vectors, dim } = await io.wiring.embed(texts.map((t) => t.text), o);
+      writeVectors(o.output, format, texts.map((t) => t.id), vectors, dim);
+      io.stderr.write(`retro embed: wrote ${texts.length} vectors of dimension ${dim} to ${o.output} (${format})\n`);
+      return EXIT.ok;
+    }
+    case 'eval': {
+      const o = options as unknown as EvalOptions;
+      requirePath('model', o.model, 'directory', command.name);
+      requirePath('data', o.data, 'directory', command.name);
+      await selectBackend(o.backend);
+      const results = await io.wiring.evaluate(o);
+      for (const [task, metrics] of Object.entries(results)) {
+        io.stdout.write(`${task.padEnd(28)}${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}\n`);
+      }
+      if (o.output) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(o.output, `${JSON.stringify(results, null, 2)}\n`);
+      }
+      return EXIT.ok;
+    }
+    default:
+      throw new Error(`runCommand: no handler for '${command.name}'`);
+  }
+}
+
+/**
+ * The `retro` command: returns the exit code (0 ok, 1 runtime failure, 2 usage error or a step
+ * that is not available yet). Never calls process.exit, so tests can run it in-process.
+ */
+export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const out: CliIo = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, wiring: io.wiring ?? defaultWiring };
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    out.stderr.write(topLevelHelp(COMMANDS, VERSION));
+    out.stderr.write('\nretro: missing command\n');
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    out.stdout.write(topic ? commandHelp(topic) : topLevelHelp(COMMANDS, VERSION));
+    return EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    out.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    const hint = suggest(name, COMMANDS.map((c) => c.name));
+    out.stderr.write(`retro: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+    return EXIT.usage;
+  }
+  try {
+    const { values, help } = parseArgv(command, rest);
+    if (help) {
+      out.stdout.write(commandHelp(command));
+      return EXIT.ok;
+    }
+    const configPath = values.config as string | undefined;
+    const fromConfig = configPath ? validateConfig(command, loadConfigFile(configPath, command.name), configPath) : {};
+    const options = mergeOptions(command, fromConfig, values);
+    return await runCommand(command, options, out);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out.stderr.write(`retro ${command.name}: ${error.message}\nRun 'retro ${command.name} --help' for the options.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof NotYetAvailableError) {
+      out.stderr.write(`retro ${command.name}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? (process.env.RETRO_DEBUG ? error.stack ?? error.message : error.message) : String(error);
+    out.stderr.write(`retro ${command.name}: error: ${message}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,34 @@
+import { noGrad, scale, type Tensor } from '@retro/tensor';
+
+/**
+ * sqrt(sum of squares) of every gradient together, summed in float64 (null grads count as 0).
+ * Returns NaN/Infinity when a gradient holds one.
+ */
+export function globalGradNorm(params: readonly Tensor[]): number {
+  let sumSquares = 0;
+  for (const param of params) {
+    if (!param.grad) continue;
+    const values = param.grad.dataSync();
+    for (let i = 0; i < values.length; i++) sumSquares += values[i] * values[i];
+  }
+  return Math.sqrt(sumSquares);
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_: total = global L2 norm of all gradients; coefficient =
+ * maxNorm / (total + 1e-6); when that is below 1 every gradient is multiplied by it.
+ * Returns the norm before clipping. A non-finite norm is returned without touching gradients
+ * (the caller decides what divergence means).
+ */
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  const total = globalGradNorm(params);
+  if (!Number.isFinite(total)) return total;
+  const coefficient = maxNorm / (total + 1e-6);
+  if (coefficient < 1) {
+    noGrad(() => {
+      for (const param of params) if (param.grad) param.grad = scale(param.grad, coefficient);
+    });
+  }
+  return total;
+}

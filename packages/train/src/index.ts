@@ -1,0 +1,17 @@
+export type { Batch, BatchSource, ForwardOutput, TrainableModel, TrainableModel as Model } from './model.js';
+export { train, defaultTokenCount, type TrainOptions, type TrainResult, type StepInfo } from './loop.js';
+export { AdamW, type AdamWConfig, type AdamWStateDict } from './optim/adamw.js';
+export { hfNoDecay, groupByWeightDecay, type ParamGroup } from './optim/weight-decay.js';
+export { lrMultiplier, learningRateAt, validateSchedule, type ScheduleConfig, type ScheduleKind } from './schedule.js';
+export { clipGradNorm, globalGradNorm } from './clip.js';
+export { TrainerRng, RNG_STREAMS, type RngState, type RngStreamName } from './rng.js';
+export { TrainingDivergedError, type DivergenceReport, type DivergedQuantity } from './errors.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, type NamedArray } from './io/safetensors.js';
+export { writeFileAtomic } from './io/atomic.js';
+export { saveCheckpoint, pruneCheckpoints, deleteAllCheckpoints, type CheckpointContents, type SaveHooks } from './checkpoint/save.js';
+export { readCheckpoint, findLatestCheckpoint, cleanLeftovers, loadParametersFromSafetensors, type LoadedCheckpoint } from './checkpoint/load.js';
+export { listCheckpoints, readLatestPointer, checkpointName, TRAINER_STATE_FILE, OPTIMIZER_FILE, LATEST_FILE } from './checkpoint/layout.js';
+export type { TrainerState, MetricsWindow } from './checkpoint/state.js';
+export { MetricsLog, parseMetrics, lossKeys, METRICS_FILE, LOSS_PLOT_FILE, type MetricsRecord } from './metrics/metrics-log.js';
+export { renderLinePlot, niceTicks, type PlotSeries, type LinePlotOptions } from './metrics/svg-plot.js';
+export { ProgressDisplay, formatDuration, type ProgressOptions, type ProgressStream, type ProgressUpdate } from './metrics/progress.js';
