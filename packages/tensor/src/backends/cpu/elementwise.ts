@@ -3,49 +3,82 @@ import { registerKernel } from '../../engine/engine.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../shape.js';
 import { CPU, floats, output, values, type HostArray } from './storage.js';
 
-type Binary = (a: number, b: number) => number;
+type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
 /**
- * Applies `fn` over the broadcast of a and b. Fast paths: equal shapes, and b repeating along
- * the leading axes of a (bias rows, per-row scalars) — the shapes training produces.
+ * out[i] = x[xi] op y[yi] over `count` elements with the given start offsets and steps.
+ * One loop per op keeps each loop monomorphic (a per-element callback costs ~10x).
  */
-function broadcastBinary(name: string, a: TensorInfo, b: TensorInfo, fn: Binary): TensorInfo {
-  const shape = broadcastShapes(name, a.shape, b.shape);
+function binaryRun(op: BinaryOp, x: HostArray, xi: number, xs: number, y: HostArray, yi: number, ys: number, out: Float32Array, oi: number, count: number): void {
+  switch (op) {
+    case 'Add':
+      for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] + y[yi + j * ys];
+      return;
+    case 'Sub':
+      for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] - y[yi + j * ys];
+      return;
+    case 'Mul':
+      for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] * y[yi + j * ys];
+      return;
+    case 'Div':
+      for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] / y[yi + j * ys];
+      return;
+  }
+}
+
+/**
+ * x op y over the broadcast shape. Axes are merged where both inputs step alike, so the
+ * common training shapes (equal shapes, bias rows [H] over [N, H], per-row scalars [N, 1])
+ * become one or two long contiguous runs.
+ */
+function broadcastBinary(op: BinaryOp, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const shape = broadcastShapes(op, a.shape, b.shape);
   const x = values(a);
   const y = values(b);
-  const n = sizeOf(shape);
-  const out = new Float32Array(n);
-  if (x.length === n && y.length === n) {
-    for (let i = 0; i < n; i++) out[i] = fn(x[i], y[i]);
-    return output(out, shape);
-  }
-  if (y.length === 1) {
-    const scalar = y[0];
-    if (x.length === n) {
-      for (let i = 0; i < n; i++) out[i] = fn(x[i], scalar);
-      return output(out, shape);
+  const out = new Float32Array(sizeOf(shape));
+  if (out.length === 0) return output(out, shape);
+  const [dims, stridesA, stridesB] = mergeAxes(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+  const rank = dims.length;
+  const inner = dims[rank - 1];
+  const innerA = stridesA[rank - 1];
+  const innerB = stridesB[rank - 1];
+  const counter = new Array<number>(rank).fill(0);
+  let offsetA = 0;
+  let offsetB = 0;
+  for (let flat = 0; flat < out.length; flat += inner) {
+    binaryRun(op, x, offsetA, innerA, y, offsetB, innerB, out, flat, inner);
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      counter[axis]++;
+      offsetA += stridesA[axis];
+      offsetB += stridesB[axis];
+      if (counter[axis] < dims[axis]) break;
+      offsetA -= stridesA[axis] * dims[axis];
+      offsetB -= stridesB[axis] * dims[axis];
+      counter[axis] = 0;
     }
   }
-  if (x.length === n && y.length > 0 && n % y.length === 0 && trailingMatch(b.shape, shape)) {
-    const period = y.length;
-    for (let base = 0; base < n; base += period) {
-      for (let j = 0; j < period; j++) out[base + j] = fn(x[base + j], y[j]);
-    }
-    return output(out, shape);
-  }
-  const stridesA = broadcastStrides(a.shape, shape);
-  const stridesB = broadcastStrides(b.shape, shape);
-  forEachIndex(shape, [stridesA, stridesB], (i, [ia, ib]) => {
-    out[i] = fn(x[ia], y[ib]);
-  });
   return output(out, shape);
 }
 
-/** True when `shape` equals the last dims of `full` (so it tiles `full` contiguously). */
-function trailingMatch(shape: readonly number[], full: readonly number[]): boolean {
-  const dims = shape.slice(shape.findIndex((d) => d !== 1) === -1 ? shape.length : shape.findIndex((d) => d !== 1));
-  const offset = full.length - dims.length;
-  return dims.every((d, i) => d === full[offset + i]);
+/** Merges adjacent axes whose strides chain in every input; drops size-1 axes. */
+export function mergeAxes(shape: readonly number[], ...strideSets: number[][]): [number[], ...number[][]] {
+  const dims: number[] = [];
+  const merged: number[][] = strideSets.map(() => []);
+  for (let axis = 0; axis < shape.length; axis++) {
+    const size = shape[axis];
+    if (size === 1) continue;
+    const last = dims.length - 1;
+    const chains = last >= 0 && strideSets.every((strides, s) => merged[s][last] === strides[axis] * size);
+    if (chains) {
+      dims[last] *= size;
+      strideSets.forEach((strides, s) => (merged[s][last] = strides[axis]));
+    } else {
+      dims.push(size);
+      strideSets.forEach((strides, s) => merged[s].push(strides[axis]));
+    }
+  }
+  if (dims.length === 0) return [[1], ...strideSets.map(() => [0])];
+  return [dims, ...merged];
 }
 
 /**
@@ -84,7 +117,7 @@ export function forEachIndex(
   }
 }
 
-function unary(fn: (x: number) => number): KernelFunc {
+export function unary(fn: (x: number) => number): KernelFunc {
   return ([x]) => {
     const input = floats(x);
     const out = new Float32Array(input.length);
@@ -93,50 +126,29 @@ function unary(fn: (x: number) => number): KernelFunc {
   };
 }
 
-/** erf to float32 precision (Abramowitz-Stegun 7.1.26 is too coarse; this uses a rational fit, |err| < 1.2e-7). */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
-
-const INV_SQRT2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
-export function gelu(x: number): number {
-  return 0.5 * x * (1 + erf(x * INV_SQRT2));
-}
-
-export function geluDerivative(x: number): number {
-  return 0.5 * (1 + erf(x * INV_SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-}
-
 export function registerElementwiseKernels(): void {
-  registerKernel(CPU, KERNELS.Add, ([a, b]) => [broadcastBinary('Add', a, b, (p, q) => p + q)]);
-  registerKernel(CPU, KERNELS.Sub, ([a, b]) => [broadcastBinary('Sub', a, b, (p, q) => p - q)]);
-  registerKernel(CPU, KERNELS.Mul, ([a, b]) => [broadcastBinary('Mul', a, b, (p, q) => p * q)]);
-  registerKernel(CPU, KERNELS.Div, ([a, b]) => [broadcastBinary('Div', a, b, (p, q) => p / q)]);
+  registerKernel(CPU, KERNELS.Add, ([a, b]) => [broadcastBinary('Add', a, b)]);
+  registerKernel(CPU, KERNELS.Sub, ([a, b]) => [broadcastBinary('Sub', a, b)]);
+  registerKernel(CPU, KERNELS.Mul, ([a, b]) => [broadcastBinary('Mul', a, b)]);
+  registerKernel(CPU, KERNELS.Div, ([a, b]) => [broadcastBinary('Div', a, b)]);
   registerKernel(CPU, KERNELS.Neg, unary((x) => -x));
   registerKernel(CPU, KERNELS.Exp, unary(Math.exp));
   registerKernel(CPU, KERNELS.Log, unary(Math.log));
   registerKernel(CPU, KERNELS.Sqrt, unary(Math.sqrt));
   registerKernel(CPU, KERNELS.Tanh, unary(Math.tanh));
-  registerKernel(CPU, KERNELS.Gelu, unary(gelu));
   registerKernel(CPU, KERNELS.Relu, unary((x) => (x > 0 ? x : 0)));
   registerKernel(CPU, KERNELS.Affine, ([x], attrs) => {
     const factor = attrs.scale as number;
     const offset = (attrs.bias as number) ?? 0;
     return unary((v) => v * factor + offset)([x], attrs);
   });
-  registerKernel(CPU, KERNELS.GeluGrad, ([x, dy]) => [broadcastBinary('GeluGrad', x, dy, (p, g) => g * geluDerivative(p))]);
-  registerKernel(CPU, KERNELS.ReluGrad, ([x, dy]) => [broadcastBinary('ReluGrad', x, dy, (p, g) => (p > 0 ? g : 0))]);
+  registerKernel(CPU, KERNELS.ReluGrad, ([x, dy]) => {
+    const input = floats(x);
+    const grad = floats(dy);
+    const out = new Float32Array(input.length);
+    for (let i = 0; i < input.length; i++) out[i] = input[i] > 0 ? grad[i] : 0;
+    return [output(out, x.shape)];
+  });
   registerKernel(CPU, KERNELS.Where, ([cond, a, b]) => {
     const shape = broadcastShapes('Where', broadcastShapes('Where', cond.shape, a.shape), b.shape);
     const c = values(cond);

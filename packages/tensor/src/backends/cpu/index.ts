@@ -6,6 +6,7 @@ import { registerLayoutKernels } from './layout.js';
 import { registerReduceKernels } from './reduce.js';
 import { registerNnKernels } from './nn.js';
 import { registerMatmulKernel } from './matmul.js';
+import { registerActivationKernels } from './activations.js';
 
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './matmul.js';
 
@@ -20,6 +21,7 @@ export function registerCpuBackend(): void {
   registerReduceKernels();
   registerNnKernels();
   registerMatmulKernel();
+  registerActivationKernels();
   registerBackend(
     CPU,
     () => ({

@@ -2,7 +2,7 @@ import { KERNELS, type TensorInfo } from '../../engine/kernels.js';
 import { registerKernel } from '../../engine/engine.js';
 import { formatShape, sizeOf, stridesOf } from '../../shape.js';
 import { CPU, output, values, type HostArray } from './storage.js';
-import { forEachIndex } from './elementwise.js';
+import { forEachIndex, mergeAxes } from './elementwise.js';
 
 function like(source: HostArray, length: number): HostArray {
   return source instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
@@ -18,6 +18,26 @@ function sliceBox(x: TensorInfo, begin: readonly number[], size: readonly number
     out[i] = input[start + offset];
   });
   return out;
+}
+
+/** Writes `input` read with `strides` over `dims` into `out` densely (row-major). */
+function copyStrided(input: HostArray, dims: readonly number[], strides: readonly number[], out: HostArray): void {
+  const rank = dims.length;
+  const inner = dims[rank - 1];
+  const innerStride = strides[rank - 1];
+  const counter = new Array<number>(rank).fill(0);
+  let offset = 0;
+  for (let flat = 0; flat < out.length; flat += inner) {
+    if (innerStride === 1) out.set(input.subarray(offset, offset + inner), flat);
+    else for (let j = 0; j < inner; j++) out[flat + j] = input[offset + j * innerStride];
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      counter[axis]++;
+      offset += strides[axis];
+      if (counter[axis] < dims[axis]) break;
+      offset -= strides[axis] * dims[axis];
+      counter[axis] = 0;
+    }
+  }
 }
 
 export function registerLayoutKernels(): void {
@@ -39,10 +59,8 @@ export function registerLayoutKernels(): void {
       }
       return [output(out, shape)];
     }
-    const readStrides = perm.map((axis) => inStrides[axis]);
-    forEachIndex(shape, [readStrides], (i, [offset]) => {
-      out[i] = input[offset];
-    });
+    const [dims, readStrides] = mergeAxes(shape, perm.map((axis) => inStrides[axis]));
+    copyStrided(input, dims, readStrides, out);
     return [output(out, shape)];
   });
 
