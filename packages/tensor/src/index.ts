@@ -1,6 +1,8 @@
 import { registerCpuBackend } from './backends/cpu/index.js';
+import { registerGpujsBackend } from './backends/gpujs/index.js';
 
 registerCpuBackend();
+registerGpujsBackend();
 
 export { Tensor, type TensorData, type TensorOptions, type NestedArray } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
@@ -19,6 +21,7 @@ export {
 export { KERNELS, type KernelName, type TensorInfo, type DType, type KernelFunc } from './engine/kernels.js';
 export * from './ops/index.js';
 export { formatShape, sizeOf, broadcastShapes } from './shape.js';
-export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './backends/cpu/index.js';
+export { setCpuGemm, getCpuGemm, plainGemm, gemm, gemmInfo, setGemmThreads, shutdownGemm, type Gemm, type GemmArgs } from './backends/cpu/index.js';
 export * as nn from './nn/index.js';
 export { Module, Linear, LayerNorm, Embedding, Dropout, multiHeadAttention, additiveMask, MASK_MIN } from './nn/index.js';
+export { registerGpujsBackend, gpujsInfo, probeGpujsModes } from './backends/gpujs/index.js';

@@ -5,10 +5,12 @@ import { registerElementwiseKernels } from './elementwise.js';
 import { registerLayoutKernels } from './layout.js';
 import { registerReduceKernels } from './reduce.js';
 import { registerNnKernels } from './nn.js';
-import { registerMatmulKernel } from './matmul.js';
+import { registerMatmulKernel, setCpuGemm } from './matmul.js';
+import { gemm } from './gemm/index.js';
 import { registerActivationKernels } from './activations.js';
 
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './matmul.js';
+export { gemm, gemmInfo, setGemmThreads, shutdownGemm } from './gemm/index.js';
 
 let registered = false;
 
@@ -21,6 +23,8 @@ export function registerCpuBackend(): void {
   registerReduceKernels();
   registerNnKernels();
   registerMatmulKernel();
+  // The WebAssembly SIMD GEMM (threaded); it picks plain JS itself only where wasm SIMD is absent.
+  setCpuGemm(gemm);
   registerActivationKernels();
   registerBackend(
     CPU,

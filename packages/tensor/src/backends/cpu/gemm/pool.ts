@@ -1,0 +1,175 @@
+/**
+ * Worker threads that help the calling thread run GEMM jobs over the shared wasm memory.
+ *
+ * Node only (worker_threads); elsewhere no pool is made and the calling thread works alone.
+ * The worker source is inlined and started with `eval: true`, so it works unchanged from the
+ * tsup bundle. Workers spin briefly after each job (waking a sleeping worker with
+ * Atomics.notify costs ~25 us, a spinning one ~1 us), then sleep in Atomics.wait. They are
+ * unref()'d so they never keep a process alive.
+ *
+ * Jobs never wait for a worker: items are claimed dynamically, so a worker that is still
+ * starting, asleep or descheduled simply claims fewer. Each job names its kernel (CTRL.kernel)
+ * and how many workers may join (CTRL.workers), so changing either needs no restart.
+ */
+import { CTRL } from './wasm-bytes.js';
+import { nodeBuiltin } from './runtime.js';
+
+/** How long an idle worker spins before it sleeps; short because the cores are shared. */
+export const SPIN_MS = 0.2;
+
+/** Runs in the worker (CommonJS eval context). Kept dependency-free. */
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+(function main() {
+  const { modules, memory, index, GEN, CMD, DONE, KERNEL, WORKERS, spinMs } = workerData;
+  // V8 flags are per process, but set it here too in case this isolate checks before instantiating.
+  if (modules[1]) { try { require('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch (e) {} }
+  const works = [];
+  try {
+    for (let i = 0; i < modules.length; i++) {
+      if (modules[i]) works[i] = new WebAssembly.Instance(modules[i], { env: { memory } }).exports.work;
+    }
+  } catch (e) {
+    parentPort.postMessage({ error: String((e && e.message) || e) });
+    return;
+  }
+  const ctrl = new Int32Array(memory.buffer, 0, 64);
+  let seen = Atomics.load(ctrl, GEN);
+  parentPort.postMessage({ ready: true });
+  for (;;) {
+    let spins = 0;
+    let t0 = performance.now();
+    while (Atomics.load(ctrl, GEN) === seen) {
+      if ((++spins & 1023) === 0 && performance.now() - t0 > spinMs) {
+        Atomics.wait(ctrl, GEN, seen);
+        t0 = performance.now();
+      }
+    }
+    seen = Atomics.load(ctrl, GEN);
+    if (Atomics.load(ctrl, CMD) === 1) break;
+    if (index >= Atomics.load(ctrl, WORKERS)) continue;
+    const work = works[Atomics.load(ctrl, KERNEL)];
+    if (work) work();
+    Atomics.notify(ctrl, DONE);
+  }
+})();
+`;
+
+interface NodeWorker {
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: string, listener: (value: unknown) => void): void;
+}
+type WorkerCtor = new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+
+/** Kernel modules by CTRL.kernel code: [simd, relaxed]; relaxed absent where it does not validate. */
+export type KernelModules = [simd: WebAssembly.Module, relaxed: WebAssembly.Module | undefined];
+
+export class WorkerPool {
+  private readonly workers: NodeWorker[] = [];
+  private readyCount = 0;
+  private readonly readyWaiters: Array<() => void> = [];
+  private readonly ctrl: Int32Array;
+  /** Why workers could not start, if they could not. */
+  failure: string | undefined;
+
+  /** `memory` must be shared; `modules` are instantiated over it in every worker. */
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly modules: KernelModules,
+  ) {
+    this.ctrl = new Int32Array(memory.buffer, 0, CTRL.size / 4);
+    Atomics.store(this.ctrl, CTRL.cmd / 4, 0);
+  }
+
+  /** Workers started so far (ready or not). */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Workers whose instances are ready (they may still be asleep). */
+  get ready(): number {
+    return this.readyCount;
+  }
+
+  /** Starts workers until there are `count`; returns at once, they join jobs once ready. */
+  grow(count: number): void {
+    if (this.failure || this.workers.length >= count) return;
+    const threads = nodeBuiltin<{ Worker?: WorkerCtor }>('node:worker_threads');
+    if (!threads?.Worker) {
+      this.failure = 'worker_threads is not available';
+      return;
+    }
+    while (this.workers.length < count) {
+      let worker: NodeWorker;
+      try {
+        worker = new threads.Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: {
+            modules: this.modules,
+            memory: this.memory,
+            index: this.workers.length,
+            GEN: CTRL.gen / 4,
+            CMD: CTRL.cmd / 4,
+            DONE: CTRL.done / 4,
+            KERNEL: CTRL.kernel / 4,
+            WORKERS: CTRL.workers / 4,
+            spinMs: SPIN_MS,
+          },
+        });
+      } catch (error) {
+        this.fail(`cannot start a gemm worker: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      worker.on('message', (msg) => {
+        const m = msg as { ready?: boolean; error?: string };
+        if (m.ready) {
+          this.readyCount++;
+          if (this.readyCount === this.workers.length) this.readyWaiters.splice(0).forEach((f) => f());
+        } else if (m.error) {
+          this.fail(`gemm worker could not instantiate the kernel: ${m.error}`);
+        }
+      });
+      worker.on('error', (error) => this.fail(`gemm worker failed: ${error instanceof Error ? error.message : String(error)}`));
+      // After the listeners: adding a 'message' listener re-refs an unref()'d worker.
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  private fail(reason: string): void {
+    this.failure ??= reason;
+    this.readyWaiters.splice(0).forEach((f) => f());
+  }
+
+  /** Resolves once every started worker is ready (or one has failed; see `failure`). */
+  whenReady(): Promise<void> {
+    if (this.readyCount === this.workers.length || this.failure) return Promise.resolve();
+    // Unref()'d workers would let the process exit with this promise pending: hold them meanwhile.
+    const held = [...this.workers];
+    for (const w of held) w.ref();
+    return new Promise((resolve) =>
+      this.readyWaiters.push(() => {
+        for (const w of held) w.unref();
+        resolve();
+      }),
+    );
+  }
+
+  /** Wakes the workers for the job the caller has just published. */
+  wake(): void {
+    Atomics.add(this.ctrl, CTRL.gen / 4, 1);
+    Atomics.notify(this.ctrl, CTRL.gen / 4);
+  }
+
+  /** Asks workers to exit and terminates them; the pool is unusable afterwards. */
+  shutdown(): void {
+    Atomics.store(this.ctrl, CTRL.cmd / 4, 1);
+    this.wake();
+    for (const w of this.workers) void w.terminate().catch(() => undefined);
+    this.workers.length = 0;
+    this.failure = 'shut down';
+  }
+}

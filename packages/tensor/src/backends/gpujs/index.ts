@@ -1,0 +1,85 @@
+/**
+ * The gpujs backend of @retro/tensor: every kernel of the contract (engine/kernels.ts) as
+ * gpu.js kernels, running in whichever gpu.js mode starts here (GL modes keep tensors in
+ * textures between kernels; cpu and webasm keep host arrays).
+ *
+ * Mode: the factory option, else env RETRO_GPUJS_MODE (cpu | webasm | headlessgl | webgl2 |
+ * webgl | webgpu | gpu), else the best mode that starts. A mode that was asked for and cannot
+ * start throws, saying why; nothing falls back silently.
+ */
+import { getBackendByName, registerBackend, registerKernel } from '../../engine/engine.js';
+import { KERNELS, type KernelFunc, type KernelName } from '../../engine/kernels.js';
+import { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
+import { chooseMode, parseModeRequest, type GpujsModeRequest } from './modes.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { layoutKernels } from './kernels/layout.js';
+import { matmulKernels } from './kernels/matmul.js';
+import { reduceKernels } from './kernels/reduce.js';
+import { embeddingKernels } from './kernels/embedding.js';
+import { normKernels } from './kernels/norm.js';
+import { softmaxKernels } from './kernels/softmax.js';
+import { optimKernels } from './kernels/optim.js';
+
+export { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
+export { GPUJS_MODES, probeGpujsModes, type GpujsMode, type GpujsModeRequest } from './modes.js';
+export { GpujsStorage } from './storage.js';
+
+export interface GpujsBackendRegistration extends GpujsBackendOptions {
+  /** Registered backend name (default 'gpujs'); TensorInfo.backend carries it. */
+  name?: string;
+  /** gpu.js mode; overrides RETRO_GPUJS_MODE. */
+  mode?: GpujsModeRequest;
+  /** registerBackend priority (default 0). */
+  priority?: number;
+}
+
+const gpujsKernels: Record<string, KernelFunc> = {
+  ...elementwiseKernels,
+  ...layoutKernels,
+  ...matmulKernels,
+  ...reduceKernels,
+  ...embeddingKernels,
+  ...normKernels,
+  ...softmaxKernels,
+  ...optimKernels,
+};
+
+/**
+ * Registers the gpujs backend and all its kernels. The mode is resolved when the backend is
+ * first instantiated (setBackend), so RETRO_GPUJS_MODE is read then.
+ */
+export function registerGpujsBackend(options: GpujsBackendRegistration = {}): void {
+  const name = options.name ?? 'gpujs';
+  const missing = Object.values(KERNELS).filter((kernel) => !gpujsKernels[kernel]);
+  if (missing.length > 0) throw new Error(`registerGpujsBackend: no gpujs kernel for ${missing.join(', ')}`);
+  registerBackend(
+    name,
+    () => {
+      const env = typeof process !== 'undefined' ? process.env?.RETRO_GPUJS_MODE : undefined;
+      let request: GpujsModeRequest | 'default' = 'default';
+      let source: GpujsInfo['source'] = 'default';
+      if (options.mode) {
+        request = parseModeRequest(options.mode, 'registerGpujsBackend({ mode })');
+        source = 'option';
+      } else if (env && env.trim().length > 0) {
+        request = parseModeRequest(env, 'RETRO_GPUJS_MODE');
+        source = 'env';
+      }
+      return new GpujsBackend(name, chooseMode(request), source, options);
+    },
+    options.priority ?? 0,
+  );
+  for (const kernel of Object.values(KERNELS) as KernelName[]) {
+    registerKernel(name, kernel, gpujsKernels[kernel]);
+  }
+}
+
+/**
+ * Mode and cache facts of a registered gpujs backend (instantiating it if needed, which
+ * throws when its mode cannot start).
+ */
+export function gpujsInfo(name = 'gpujs'): GpujsInfo {
+  const backend = getBackendByName(name);
+  if (!(backend instanceof GpujsBackend)) throw new Error(`gpujsInfo('${name}'): backend '${name}' is not a gpujs backend`);
+  return backend.info();
+}
