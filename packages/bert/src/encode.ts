@@ -19,7 +19,11 @@ export interface TokenizerLike {
   encodeBatch(
     texts: string[],
     options?: { maxLength?: number; truncation?: boolean },
-  ): readonly EncodedItem[] | { readonly inputIds: readonly (readonly number[])[]; readonly attentionMask?: readonly (readonly number[])[] };
+  ):
+    | readonly EncodedItem[]
+    | { readonly inputIds: readonly (readonly number[])[]; readonly attentionMask?: readonly (readonly number[])[] }
+    // @retro/data's BatchEncoding: one unpadded encoding per text.
+    | { readonly encodings: readonly EncodedItem[] };
 }
 
 export type EncodeInput = readonly string[] | readonly (readonly number[])[];
@@ -58,6 +62,7 @@ function itemIds(item: EncodedItem, index: number): number[] {
 function tokenize(tokenizer: TokenizerLike, texts: string[], maxLength: number): number[][] {
   const out = tokenizer.encodeBatch(texts, { maxLength, truncation: true });
   if (Array.isArray(out)) return (out as readonly EncodedItem[]).map(itemIds);
+  if ('encodings' in out) return out.encodings.map(itemIds);
   const batch = out as { inputIds: readonly (readonly number[])[]; attentionMask?: readonly (readonly number[])[] };
   return batch.inputIds.map((ids, i) => itemIds({ inputIds: ids, attentionMask: batch.attentionMask?.[i] }, i));
 }

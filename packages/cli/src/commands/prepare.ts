@@ -7,9 +7,7 @@ export interface PrepareOptions {
   output: string;
   tokenizer: string;
   maxLength: number;
-  shardSize: number;
-  seed: number;
-  limit?: number;
+  shardTokens: number;
   overwrite: boolean;
 }
 
@@ -28,13 +26,11 @@ export const prepareCommand: CommandSpec = {
     { name: 'tokenizer', type: 'path', required: true, short: 't', description: 'Tokenizer: a vocab.txt or a directory with tokenizer files' },
     { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'DIR', description: 'Directory for the shards and manifest.json' },
     { name: 'max-length', type: 'integer', default: 512, min: 8, description: 'Tokens per sequence, [CLS] and [SEP] included' },
-    { name: 'shard-size', type: 'integer', default: 10000, min: 1, description: 'Sequences per shard file' },
-    { name: 'seed', type: 'integer', default: 42, min: 0, description: 'Seed of the shuffle applied while writing shards' },
-    { name: 'limit', type: 'integer', min: 1, description: 'Use only the first N documents (quick runs)' },
-    { name: 'overwrite', type: 'boolean', default: false, description: 'Replace an existing --output directory' },
+    { name: 'shard-tokens', type: 'integer', default: 4194304, min: 1024, description: 'Tokens per shard file (the loader shuffles across shards at training time)' },
+    { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared' },
   ],
   examples: [
     'retro prepare --input ../shared/corpus/part-000.json,../shared/corpus/part-001.json --tokenizer vocab.txt --output runs/shards',
-    'retro prepare --config pipeline.yaml --limit 1000',
+    'retro prepare --config pipeline.yaml',
   ],
 };
