@@ -1,0 +1,259 @@
+/**
+ * Corpus streaming memory and throughput: synthesises a ~1 GB WuDao-format file (a JSON array of
+ * {id, uniqueKey, titleUkey, dataType, title, content}) in /tmp from generated text (no shared
+ * data), then streams it through @retro/data and reports peak RSS and MB/s per stage:
+ *
+ * - read:     readDocuments only (stream-json + UTF-8 checks + record validation);
+ * - pipeline: read + cleanText + splitSentences + a simple per-character tokenizer;
+ * - prepare:  the full prepare(): jieba word segmentation, WordTokenizer, chunking, shard writing.
+ *
+ *   node --import tsx benchmarks/corpus-memory.ts [--size-mb N] [--json FILE] [--modes read,pipeline,prepare]
+ *                                                 [--file PATH] [--keep] [--vocab vocab.txt] [--seed N]
+ *
+ * Each stage runs in a fresh child process, so its peak RSS (getrusage maxRSS, the true peak of
+ * the process) is not inflated by generation or by the other stages. `--vocab` runs `prepare`
+ * with the real BertTokenizer of that vocab.txt instead of the character tokenizer.
+ * JSON: {config, file: {path, bytes, docs}, rows: [{mode, docs, chars, tokens, chunks, seconds, mbPerS, peakRssMB, peakHeapMB}]}.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, formatTable } from './lib/table.js';
+import { parseArgs, writeJson } from './lib/io.js';
+
+interface Row {
+  mode: string;
+  docs: number;
+  chars: number;
+  tokens: number;
+  chunks: number;
+  seconds: number;
+  mbPerS: number;
+  peakRssMB: number;
+  peakHeapMB: number;
+}
+
+type Mode = 'read' | 'pipeline' | 'prepare';
+
+/** Common CJK block slice, punctuation and a few latin words: what the generator draws from. */
+const CJK_FIRST = 0x4e00;
+const CJK_COUNT = 3500;
+const LATIN = ['iPhone', 'Hello', 'world', 'GPU', 'JSON', 'WuDao', '2024', '128', 'ok', 'NBA'];
+
+/** Deterministic text generator over a fixed pool of "words" (1-4 characters). */
+async function generate(path: string, targetBytes: number, seed: number): Promise<{ bytes: number; docs: number }> {
+  const { Random } = await import('../packages/data/src/random.js');
+  const rng = new Random(seed);
+  const pool: string[] = [];
+  for (let i = 0; i < 20000; i++) {
+    if (i % 200 === 0) {
+      pool.push(LATIN[rng.nextInt(LATIN.length)]);
+      continue;
+    }
+    const len = 1 + rng.nextInt(4);
+    let w = '';
+    for (let k = 0; k < len; k++) w += String.fromCharCode(CJK_FIRST + rng.nextInt(CJK_COUNT));
+    pool.push(w);
+  }
+  const terms = ['。', '。', '。', '！', '？', '；', '…'];
+  const types = ['新闻', '评论', '句子'];
+  const hex = () => rng.nextUint32().toString(16).padStart(8, '0');
+  const fd = openSync(path, 'w');
+  let buf = '[\n';
+  let bytes = 0;
+  let docs = 0;
+  let pending = 0; // bytes in buf (tracked per record: measuring the whole buffer each time is quadratic)
+  const flush = () => {
+    bytes += writeSync(fd, buf);
+    buf = '';
+    pending = 0;
+  };
+  while (bytes + pending < targetBytes) {
+    const sentences = 1 + rng.nextInt(20);
+    let content = '';
+    for (let s = 0; s < sentences; s++) {
+      const words = 3 + rng.nextInt(25);
+      for (let w = 0; w < words; w++) {
+        content += pool[rng.nextInt(pool.length)];
+        if (w > 0 && w % 7 === 0) content += '，';
+      }
+      content += terms[rng.nextInt(terms.length)];
+    }
+    const rec = {
+      id: docs,
+      uniqueKey: hex() + hex() + hex() + hex(),
+      titleUkey: hex() + hex() + hex() + hex(),
+      dataType: types[rng.nextInt(3)],
+      title: pool[rng.nextInt(pool.length)] + pool[rng.nextInt(pool.length)],
+      content,
+    };
+    const piece = (docs ? ',\n' : '') + JSON.stringify(rec);
+    buf += piece;
+    pending += Buffer.byteLength(piece);
+    docs++;
+    if (buf.length > 1 << 20) flush();
+  }
+  buf += '\n]\n';
+  flush();
+  closeSync(fd);
+  return { bytes, docs };
+}
+
+/** Character tokenizer over the generator's alphabet (the "simple tokenizer" of the pipeline stage). */
+function charVocab(): string[] {
+  const v = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '，', '。', '！', '？', '；', '…'];
+  for (let i = 0; i < CJK_COUNT; i++) v.push(String.fromCharCode(CJK_FIRST + i));
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') v.push(c);
+  return v;
+}
+
+/** Runs one stage in this (child) process and prints its JSON row. */
+async function child(mode: Mode, file: string, vocab: string | undefined): Promise<void> {
+  const { readDocuments } = await import('../packages/data/src/corpus/index.js');
+  const { cleanText, splitSentences } = await import('../packages/data/src/text/index.js');
+  const { prepare } = await import('../packages/data/src/prepare.js');
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 100);
+  const t0 = performance.now();
+  let docs = 0;
+  let chars = 0;
+  let tokens = 0;
+  let chunks = 0;
+  let idSum = 0;
+  const bytes = statSync(file).size;
+  if (mode === 'read' || mode === 'pipeline') {
+    const vocab = new Map(charVocab().map((t, i) => [t, i]));
+    for await (const d of readDocuments(file)) {
+      docs++;
+      chars += d.text.length;
+      if (mode === 'pipeline') {
+        for (const s of splitSentences(cleanText(d.text))) {
+          for (const ch of s) {
+            if (ch === ' ') continue;
+            idSum += vocab.get(ch) ?? 1;
+            tokens++;
+          }
+        }
+      }
+    }
+  } else {
+    const out = join(tmpdir(), 'retro-corpus-memory-shards');
+    rmSync(out, { recursive: true, force: true });
+    let tokenizer;
+    let tokenizerFiles: string[] | undefined;
+    if (vocab) {
+      const { BertTokenizer } = await import('../packages/data/src/tokenizers/index.js');
+      tokenizer = await BertTokenizer.fromVocabFile(vocab);
+      tokenizerFiles = [vocab];
+    } else {
+      const list = charVocab();
+      const index = new Map(list.map((t, i) => [t, i]));
+      tokenizer = {
+        clsTokenId: 2,
+        sepTokenId: 3,
+        padTokenId: 0,
+        maskTokenId: 4,
+        unkTokenId: 1,
+        vocabSize: list.length,
+        tokenize: (text: string) => [...text].filter((c) => c !== ' '),
+        convertTokensToIds: (toks: string[]) => toks.map((t) => index.get(t) ?? 1),
+      };
+    }
+    const r = await prepare({
+      inputs: [file],
+      outDir: out,
+      tokenizer,
+      tokenizerFiles,
+      tokenizerHash: vocab ? undefined : 'bench-char-tokenizer-v1',
+      progress: process.stderr,
+      progressIntervalMs: 10_000,
+    });
+    docs = r.documents;
+    tokens = r.tokens;
+    chunks = r.chunks;
+    rmSync(out, { recursive: true, force: true });
+  }
+  clearInterval(sampler);
+  const seconds = (performance.now() - t0) / 1000;
+  const row: Row = {
+    mode,
+    docs,
+    chars,
+    tokens,
+    chunks,
+    seconds,
+    mbPerS: bytes / 1e6 / seconds,
+    // getrusage maxRSS is in KiB on Linux: the peak of the whole process, not a sample.
+    peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
+    peakHeapMB: peakHeap / 1e6,
+  };
+  if (idSum < 0) console.error('unreachable'); // keeps the id lookups observable
+  process.stdout.write(`\n${JSON.stringify(row)}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs();
+  const f = args.flags;
+  if (f.child) {
+    await child(String(f.child) as Mode, String(f.file), typeof f.vocab === 'string' ? f.vocab : undefined);
+    return;
+  }
+  const sizeMb = f['size-mb'] === undefined ? (args.quick ? 64 : 1024) : Number(f['size-mb']);
+  if (!(sizeMb > 0)) throw new Error(`bench:corpus-memory: --size-mb must be a positive number, found ${String(f['size-mb'])}`);
+  const modes = (typeof f.modes === 'string' ? f.modes : 'read,pipeline,prepare').split(',') as Mode[];
+  for (const m of modes) {
+    if (!['read', 'pipeline', 'prepare'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare)`);
+  }
+  const seed = f.seed === undefined ? 20240521 : Number(f.seed);
+  const given = typeof f.file === 'string';
+  const dir = join(tmpdir(), 'retro-corpus-memory');
+  mkdirSync(dir, { recursive: true });
+  const file = given ? String(f.file) : join(dir, `wudao-${sizeMb}mb-seed${seed}.json`);
+  let docs = -1;
+  if (!given || !existsSync(file)) {
+    const t = performance.now();
+    process.stderr.write(`generating ${sizeMb} MB WuDao-format file at ${file} ...\n`);
+    const g = await generate(file, sizeMb * 1e6, seed);
+    docs = g.docs;
+    process.stderr.write(`  ${g.docs.toLocaleString('en-US')} documents, ${(g.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  }
+  const bytes = statSync(file).size;
+  const rows: Row[] = [];
+  for (const mode of modes) {
+    process.stderr.write(`running ${mode} ...\n`);
+    const childArgs = [...process.execArgv, process.argv[1], '--child', mode, '--file', file];
+    if (typeof f.vocab === 'string') childArgs.push('--vocab', f.vocab);
+    const out = execFileSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+    rows.push(JSON.parse(out.trim().split('\n').pop()!));
+  }
+  if (!given && !f.keep) rmSync(file, { force: true });
+
+  console.log(`\ncorpus-memory: ${(bytes / 1e6).toFixed(0)} MB WuDao file, node ${process.version}`);
+  console.log(
+    formatTable(rows, [
+      { header: 'stage', value: (r) => r.mode },
+      { header: 'docs', value: (r) => r.docs.toLocaleString('en-US'), right: true },
+      { header: 'tokens', value: (r) => (r.tokens ? r.tokens.toLocaleString('en-US') : '-'), right: true },
+      { header: 'chunks', value: (r) => (r.chunks ? r.chunks.toLocaleString('en-US') : '-'), right: true },
+      { header: 'seconds', value: (r) => fmt(r.seconds), right: true },
+      { header: 'MB/s', value: (r) => fmt(r.mbPerS), right: true },
+      { header: 'peak RSS MB', value: (r) => fmt(r.peakRssMB), right: true },
+      { header: 'peak heap MB', value: (r) => fmt(r.peakHeapMB), right: true },
+    ]),
+  );
+  if (args.json) {
+    writeJson(args.json, {
+      config: { sizeMb, seed, modes, vocab: f.vocab ?? null, node: process.version },
+      file: { path: file, bytes, docs: docs >= 0 ? docs : null },
+      rows,
+    });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

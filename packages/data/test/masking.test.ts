@@ -1,0 +1,325 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { deriveSeed, permutation, Random } from '../src/random.js';
+import { IGNORE_INDEX, MaskKind, wholeWordMask, wordSpans, type WholeWordMaskOptions } from '../src/masking/index.js';
+
+// ---------- random.ts ----------
+
+/** Independent xoshiro128** step, written from the reference C code with BigInt arithmetic. */
+function referenceXoshiro(state: bigint[]): () => number {
+  const M = 0xffffffffn;
+  const rotl = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
+  const s = state.map((x) => x & M);
+  return () => {
+    const result = (rotl((s[1] * 5n) & M, 7n) * 9n) & M;
+    const t = (s[1] << 9n) & M;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11n);
+    return Number(result);
+  };
+}
+
+describe('Random (xoshiro128**)', () => {
+  it('matches hand-computed outputs from state [1, 2, 3, 4]', () => {
+    const r = Random.fromState({ algorithm: 'xoshiro128**', s: [1, 2, 3, 4] });
+    // 1st: rotl(2*5, 7) * 9 = 1280 * 9; 2nd: s1 became 0; 3rd: rotl(1029*5, 7) * 9.
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([11520, 0, 5927040]);
+  });
+
+  it('matches an independent BigInt implementation for arbitrary states', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 4, maxLength: 4 }), (words) => {
+        fc.pre(words.some((w) => w !== 0));
+        const r = Random.fromState({ algorithm: 'xoshiro128**', s: words as [number, number, number, number] });
+        const ref = referenceXoshiro(words.map(BigInt));
+        for (let i = 0; i < 50; i++) expect(r.nextUint32()).toBe(ref());
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('state is JSON-serialisable and restores the exact stream', () => {
+    const a = new Random(1234);
+    for (let i = 0; i < 17; i++) a.nextUint32();
+    const saved = JSON.parse(JSON.stringify(a.getState()));
+    const expected = Array.from({ length: 20 }, () => a.nextUint32());
+    const b = new Random(999);
+    b.setState(saved);
+    expect(Array.from({ length: 20 }, () => b.nextUint32())).toEqual(expected);
+  });
+
+  it('same seed, same stream; different seeds, different streams', () => {
+    const draw = (seed: number) => {
+      const r = new Random(seed);
+      return Array.from({ length: 8 }, () => r.nextUint32());
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+    expect(draw(0)).not.toEqual(draw(1));
+  });
+
+  it('nextInt is in range and roughly uniform (chi-square, 10 bins)', () => {
+    const r = new Random(42);
+    const bins = new Array(10).fill(0);
+    const N = 100_000;
+    for (let i = 0; i < N; i++) bins[r.nextInt(10)]++;
+    const chi2 = bins.reduce((acc, c) => acc + (c - N / 10) ** 2 / (N / 10), 0);
+    expect(chi2).toBeLessThan(27.9); // p = 0.001 for 9 degrees of freedom
+    expect(() => r.nextInt(0)).toThrow(/nextInt/);
+  });
+
+  it('nextFloat lies in [0, 1)', () => {
+    const r = new Random(3);
+    for (let i = 0; i < 10_000; i++) {
+      const x = r.nextFloat();
+      expect(x >= 0 && x < 1).toBe(true);
+    }
+  });
+
+  it('permutation is a permutation; deriveSeed separates labels', () => {
+    const p = permutation(1000, new Random(5));
+    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const seeds = new Set<number>();
+    for (let e = 0; e < 50; e++) for (let b = 0; b < 50; b++) seeds.add(deriveSeed(1, e, b));
+    expect(seeds.size).toBe(2500);
+    expect(deriveSeed(1, 2, 3)).toBe(deriveSeed(1, 2, 3));
+  });
+
+  it('rejects invalid states', () => {
+    const r = new Random(1);
+    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0] })).toThrow(/all-zero/);
+    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [1, 2, 3, -1] } as never)).toThrow(/uint32/);
+  });
+});
+
+// ---------- word spans ----------
+
+describe('wordSpans', () => {
+  it('groups tokens by word-start flags, excluding [CLS]/[SEP] by default', () => {
+    // [CLS] 我 们 喜 欢 hel ##lo [SEP]
+    const starts = [1, 1, 0, 1, 0, 1, 0, 1];
+    expect(wordSpans(starts, 8)).toEqual([
+      { start: 1, end: 3 },
+      { start: 3, end: 5 },
+      { start: 5, end: 7 },
+    ]);
+  });
+
+  it('a range starting on a continuation still opens a word; explicit range', () => {
+    expect(wordSpans([0, 0, 1, 0], 4, { from: 0, to: 4 })).toEqual([
+      { start: 0, end: 2 },
+      { start: 2, end: 4 },
+    ]);
+    expect(wordSpans([1, 1, 1], 3)).toEqual([{ start: 1, end: 2 }]);
+    expect(wordSpans([1, 1], 2)).toEqual([]);
+  });
+
+  it('ignores padding beyond length and validates arguments', () => {
+    expect(wordSpans([1, 1, 0, 1, 1, 1, 1], 4)).toEqual([{ start: 1, end: 3 }]);
+    expect(() => wordSpans([1, 1], 3)).toThrow(/length/);
+  });
+});
+
+// ---------- whole-word masking ----------
+
+const V = 200;
+const PAD = 0;
+const UNK = 1;
+const CLS = 2;
+const SEP = 3;
+const MASK = 4;
+const SPECIALS = [PAD, UNK, CLS, SEP, MASK];
+const opts = (ratio: number, extra: Partial<WholeWordMaskOptions> = {}): WholeWordMaskOptions => ({
+  ratio,
+  maskTokenId: MASK,
+  vocabSize: V,
+  specialIds: SPECIALS,
+  ...extra,
+});
+
+/** A `[CLS] ... [SEP]` sequence; middle words of 1..maxWord tokens, some [UNK] tokens inside. */
+const sequenceArb = (maxWord = 3) =>
+  fc
+    .array(
+      fc.record({
+        len: fc.integer({ min: 1, max: maxWord }),
+        ids: fc.array(fc.integer({ min: 5, max: V - 1 }), { minLength: maxWord, maxLength: maxWord }),
+        unk: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 40 },
+    )
+    .map((words) => {
+      const ids = [CLS];
+      const starts = [1];
+      for (const w of words) {
+        for (let k = 0; k < w.len; k++) {
+          ids.push(w.unk && k === 0 && w.len === 1 ? UNK : w.ids[k]);
+          starts.push(k === 0 ? 1 : 0);
+        }
+      }
+      ids.push(SEP);
+      starts.push(1);
+      return { ids, starts };
+    });
+
+/** Independent word list: split at word starts and around special ids. */
+function referenceWords(ids: number[], starts: number[]): number[][] {
+  const words: number[][] = [];
+  let cur: number[] | null = null;
+  ids.forEach((id, i) => {
+    if (SPECIALS.includes(id)) {
+      cur = null;
+      return;
+    }
+    if (!cur || starts[i] === 1) {
+      cur = [];
+      words.push(cur);
+    }
+    cur.push(i);
+  });
+  return words;
+}
+
+describe('wholeWordMask', () => {
+  it('never selects or alters specials, and labels only selected positions', () => {
+    fc.assert(
+      fc.property(sequenceArb(), fc.integer(), fc.double({ min: 0.15, max: 0.3, noNaN: true }), ({ ids, starts }, seed, ratio) => {
+        const m = wholeWordMask(ids, starts, new Random(seed), opts(ratio));
+        ids.forEach((id, i) => {
+          if (SPECIALS.includes(id)) {
+            expect(m.labels[i]).toBe(IGNORE_INDEX);
+            expect(m.inputIds[i]).toBe(id);
+            expect(m.kinds[i]).toBe(MaskKind.none);
+          }
+          if (m.kinds[i] === MaskKind.none) {
+            expect(m.labels[i]).toBe(IGNORE_INDEX);
+            expect(m.inputIds[i]).toBe(id);
+          } else {
+            expect(m.labels[i]).toBe(id);
+          }
+          if (m.kinds[i] === MaskKind.mask) expect(m.inputIds[i]).toBe(MASK);
+          if (m.kinds[i] === MaskKind.keep) expect(m.inputIds[i]).toBe(id);
+          if (m.kinds[i] === MaskKind.random) {
+            expect(m.inputIds[i]).not.toBe(id);
+            expect(SPECIALS.includes(m.inputIds[i])).toBe(false);
+            expect(m.inputIds[i] >= 0 && m.inputIds[i] < V).toBe(true);
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('masks whole words together and meets the budget up to one word', () => {
+    fc.assert(
+      fc.property(sequenceArb(4), fc.integer(), fc.double({ min: 0.15, max: 0.3, noNaN: true }), ({ ids, starts }, seed, ratio) => {
+        const m = wholeWordMask(ids, starts, new Random(seed), opts(ratio));
+        const words = referenceWords(ids, starts);
+        const maskable = words.reduce((a, w) => a + w.length, 0);
+        if (maskable === 0) {
+          expect(m.selected).toBe(0);
+          return;
+        }
+        const budget = Math.max(1, Math.round(maskable * ratio));
+        let selected = 0;
+        for (const w of words) {
+          const labelled = w.filter((i) => m.labels[i] !== IGNORE_INDEX).length;
+          expect(labelled === 0 || labelled === w.length).toBe(true);
+          selected += labelled;
+        }
+        expect(selected).toBe(m.selected);
+        expect(selected).toBeLessThanOrEqual(budget);
+        // Words are only passed over when they do not fit, so the shortfall is < the longest word.
+        const longest = Math.max(...words.map((w) => w.length));
+        expect(selected).toBeGreaterThanOrEqual(Math.min(budget, maskable) - (longest - 1));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('selects the requested ratio and splits 80/10/10 (aggregate over many sequences)', () => {
+    for (const ratio of [0.15, 0.3]) {
+      const rng = new Random(2024);
+      const gen = new Random(77);
+      let maskable = 0;
+      let selected = 0;
+      const kinds = [0, 0, 0, 0];
+      for (let s = 0; s < 2000; s++) {
+        // 120 single-token or two-token words: budget rarely blocks, so the ratio is tight.
+        const ids = [CLS];
+        const starts = [1];
+        while (ids.length < 127) {
+          const len = gen.nextFloat() < 0.7 ? 1 : 2;
+          for (let k = 0; k < len && ids.length < 127; k++) {
+            ids.push(5 + gen.nextInt(V - 5));
+            starts.push(k === 0 ? 1 : 0);
+          }
+        }
+        ids.push(SEP);
+        starts.push(1);
+        const m = wholeWordMask(ids, starts, rng, opts(ratio));
+        maskable += ids.length - 2;
+        selected += m.selected;
+        for (const k of m.kinds) kinds[k]++;
+      }
+      expect(selected / maskable).toBeGreaterThan(ratio - 0.01);
+      expect(selected / maskable).toBeLessThan(ratio + 0.005);
+      const sel = kinds[1] + kinds[2] + kinds[3];
+      expect(sel).toBe(selected);
+      expect(kinds[MaskKind.mask] / sel).toBeCloseTo(0.8, 1);
+      expect(Math.abs(kinds[MaskKind.mask] / sel - 0.8)).toBeLessThan(0.01);
+      expect(Math.abs(kinds[MaskKind.random] / sel - 0.1)).toBeLessThan(0.01);
+      expect(Math.abs(kinds[MaskKind.keep] / sel - 0.1)).toBeLessThan(0.01);
+    }
+  });
+
+  it('is deterministic under a seed and differs across seeds', () => {
+    fc.assert(
+      fc.property(sequenceArb(), fc.integer(), ({ ids, starts }, seed) => {
+        const a = wholeWordMask(ids, starts, new Random(seed), opts(0.3));
+        const b = wholeWordMask(ids, starts, new Random(seed), opts(0.3));
+        expect(b.inputIds).toEqual(a.inputIds);
+        expect(b.labels).toEqual(a.labels);
+      }),
+      { numRuns: 100 },
+    );
+    const ids = [CLS, ...Array.from({ length: 100 }, (_, i) => 10 + i), SEP];
+    const starts = ids.map(() => 1);
+    const x = wholeWordMask(ids, starts, new Random(1), opts(0.3));
+    const y = wholeWordMask(ids, starts, new Random(2), opts(0.3));
+    expect(x.labels).not.toEqual(y.labels);
+  });
+
+  it("'word' decision gives every token of a word the same treatment", () => {
+    fc.assert(
+      fc.property(sequenceArb(4), fc.integer(), ({ ids, starts }, seed) => {
+        const m = wholeWordMask(ids, starts, new Random(seed), opts(0.3, { decision: 'word' }));
+        for (const w of referenceWords(ids, starts)) {
+          const ks = new Set(w.map((i) => (m.kinds[i] === MaskKind.random ? MaskKind.random : m.kinds[i])));
+          expect(ks.size).toBe(1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('masks at least one token of a one-word sequence; nothing when only specials', () => {
+    const one = wholeWordMask([CLS, 50, SEP], [1, 1, 1], new Random(0), opts(0.15));
+    expect(one.selected).toBe(1);
+    expect(one.labels[1]).toBe(50);
+    const none = wholeWordMask([CLS, SEP], [1, 1], new Random(0), opts(0.3));
+    expect(none.selected).toBe(0);
+  });
+
+  it('validates options', () => {
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Random(0), opts(0))).toThrow(/ratio/);
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1], new Random(0), opts(0.3))).toThrow(/same length/);
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Random(0), opts(0.3, { maskProb: 0.9, randomProb: 0.2 }))).toThrow(
+      /maskProb/,
+    );
+  });
+});

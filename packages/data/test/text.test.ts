@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DocumentChunker,
+  JiebaSegmenter,
+  WordTokenizer,
+  cleanText,
+  packSentences,
+  splitSentences,
+  type TokenizerLike,
+  type WordSegmenter,
+  type WordTokenized,
+} from '../src/text/index.js';
+import { readDocuments } from '../src/corpus/index.js';
+import { BertTokenizer } from '../src/tokenizers/index.js';
+
+/**
+ * Tiny WordPiece tokenizer written for these tests: whitespace split, every CJK char and every
+ * punctuation char its own word, lower-cased latin/digit runs through greedy longest-match
+ * WordPiece with `##` continuations, `[UNK]` when a word cannot be pieced.
+ */
+class TinyWordPiece implements TokenizerLike {
+  readonly vocab: string[];
+  private readonly index: Map<string, number>;
+  readonly padTokenId = 0;
+  readonly unkTokenId = 1;
+  readonly clsTokenId = 2;
+  readonly sepTokenId = 3;
+  readonly maskTokenId = 4;
+  constructor(extra: string[]) {
+    this.vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...extra];
+    this.index = new Map(this.vocab.map((t, i) => [t, i]));
+  }
+  get vocabSize() {
+    return this.vocab.length;
+  }
+  tokenize(text: string): string[] {
+    const out: string[] = [];
+    for (const raw of text.split(/\s+/)) {
+      for (const w of raw.match(/[\u4e00-\u9fff]|\p{P}|[^\u4e00-\u9fff\p{P}]+/gu) ?? []) {
+        if (/^[\u4e00-\u9fff]$|^\p{P}$/u.test(w)) {
+          out.push(this.index.has(w) ? w : '[UNK]');
+          continue;
+        }
+        const word = w.toLowerCase();
+        const pieces: string[] = [];
+        let start = 0;
+        while (start < word.length) {
+          let end = word.length;
+          let found = '';
+          while (end > start) {
+            const sub = (start > 0 ? '##' : '') + word.slice(start, end);
+            if (this.index.has(sub)) {
+              found = sub;
+              break;
+            }
+            end--;
+          }
+          if (!found) {
+            pieces.length = 0;
+            pieces.push('[UNK]');
+            break;
+          }
+          pieces.push(found);
+          start = end;
+        }
+        out.push(...pieces);
+      }
+    }
+    return out;
+  }
+  convertTokensToIds(tokens: string[]): number[] {
+    return tokens.map((t) => this.index.get(t) ?? 1);
+  }
+}
+
+const tiny = new TinyWordPiece([
+  ...'我们喜欢世界天气很好今的学生北京大。！？，；：“”'.split(''),
+  'hel',
+  '##lo',
+  'world',
+  '1',
+  '2',
+  '##1',
+  '##2',
+  'a',
+  'b',
+  '##a',
+  '##b',
+]);
+const id = (t: string) => tiny.convertTokensToIds([t])[0];
+
+describe('cleanText', () => {
+  it('removes control/format characters and U+FFFD', () => {
+    expect(cleanText('a\u0000b\u200Bc\uFEFFd\u0007e\uFFFDf\u00ADg')).toBe('abcdefg');
+    expect(cleanText('x\uD800y')).toBe('xy');
+  });
+
+  it('collapses whitespace runs (incl. U+3000 and NBSP) and trims', () => {
+    expect(cleanText(' 你好 \t\n 世界\u3000\u00A0！ ')).toBe('你好 世界 ！');
+    expect(cleanText('a \n\n b  c', { keepNewlines: true })).toBe('a\nb c');
+    expect(cleanText(' a  b ', { collapseWhitespace: false })).toBe(' a  b ');
+  });
+
+  it('applies NFKC only when asked', () => {
+    expect(cleanText('ＡＢＣ１２３，')).toBe('ＡＢＣ１２３，');
+    expect(cleanText('ＡＢＣ１２３，', { nfkc: true })).toBe('ABC123,');
+  });
+
+  it('is idempotent and leaves no control chars or double spaces', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.boolean(), (s, nfkc) => {
+        const once = cleanText(s, { nfkc });
+        expect(cleanText(once, { nfkc })).toBe(once);
+        expect(/[\p{Cc}\p{Cf}]|\s\s|^\s|\s$/u.test(once)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('splitSentences', () => {
+  it('splits at 。！？；… keeping runs of terminators and closing quotes', () => {
+    expect(splitSentences('今天天气很好。我们去公园吧！你来吗？')).toEqual(['今天天气很好。', '我们去公园吧！', '你来吗？']);
+    expect(splitSentences('他说：“好的。”然后走了。')).toEqual(['他说：“好的。”', '然后走了。']);
+    expect(splitSentences('真的吗？！太好了……走吧')).toEqual(['真的吗？！', '太好了……', '走吧']);
+    expect(splitSentences('第一；第二')).toEqual(['第一；', '第二']);
+  });
+
+  it('splits latin at ! ? ; but not at periods, and at line breaks', () => {
+    expect(splitSentences('Hi! How are you? Fine; thanks. Bye')).toEqual(['Hi!', 'How are you?', 'Fine;', 'thanks. Bye']);
+    expect(splitSentences('一行\n二行')).toEqual(['一行', '二行']);
+  });
+
+  it('honours a custom terminator set (the reference experiment used 。！？)', () => {
+    expect(splitSentences('甲；乙。丙…丁', { terminators: '。！？' })).toEqual(['甲；乙。', '丙…丁']);
+  });
+
+  it('loses only whitespace, yields trimmed non-empty sentences ending after their only terminator run', () => {
+    const alphabet = fc.constantFrom(...'好的。！？；…!?; ”」\n abc'.split(''));
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 60 }).map((a) => a.join('')), (text) => {
+        const sents = splitSentences(text);
+        expect(sents.join('').replace(/\s/g, '')).toBe(text.replace(/\s/g, ''));
+        for (const s of sents) {
+          expect(s.length).toBeGreaterThan(0);
+          expect(s).toBe(s.trim());
+          // After the first terminator only terminators/closers may follow.
+          const m = /[。！？；…!?;]/.exec(s);
+          if (m) expect(/^[。！？；…!?;”’"'」』）)》】〕\]]*$/.test(s.slice(m.index))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('packSentences', () => {
+  const sent = (n: number, base: number): WordTokenized => ({
+    ids: Array.from({ length: n }, (_, i) => base + i),
+    wordStarts: Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0)),
+  });
+
+  it('packs whole sentences greedily (hand-computed)', () => {
+    const pieces = packSentences([sent(2, 10), sent(2, 20), sent(2, 30)], 5);
+    expect(pieces.map((p) => p.ids)).toEqual([
+      [10, 11, 20, 21],
+      [30, 31],
+    ]);
+  });
+
+  it('cuts a sentence longer than the budget; the remainder can be joined by the next sentence', () => {
+    const pieces = packSentences([sent(2, 10), sent(7, 20), sent(1, 40)], 5);
+    expect(pieces.map((p) => p.ids)).toEqual([[10, 11], [20, 21, 22, 23, 24], [25, 26, 40]]);
+    // 25 continues a word (flag 0 in the sentence): the flag is kept, a cut never invents a word start.
+    expect(pieces[2].wordStarts).toEqual([0, 1, 1]);
+  });
+
+  it('properties: bounded pieces, nothing lost or reordered, fitting sentences never split', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 30 }), fc.integer({ min: 1, max: 12 }), (lens, budget) => {
+        const sents = lens.map((n, k) => sent(n, k * 100));
+        const pieces = packSentences(sents, budget);
+        const all = pieces.flatMap((p) => p.ids);
+        expect(all).toEqual(sents.flatMap((s) => s.ids));
+        expect(pieces.flatMap((p) => p.wordStarts)).toEqual(sents.flatMap((s) => s.wordStarts));
+        for (const p of pieces) {
+          expect(p.ids.length).toBeGreaterThan(0);
+          expect(p.ids.length).toBeLessThanOrEqual(budget);
+        }
+        const pieceOf = new Map<number, number>();
+        pieces.forEach((p, i) => p.ids.forEach((x) => pieceOf.set(x, i)));
+        for (const s of sents) {
+          if (s.ids.length > 0 && s.ids.length <= budget) {
+            expect(new Set(s.ids.map((x) => pieceOf.get(x))).size).toBe(1);
+          }
+        }
+        // Greedy: two consecutive pieces could not have been merged when the second starts a sentence.
+        for (let i = 1; i < pieces.length; i++) {
+          const first = pieces[i].ids[0];
+          if (first % 100 === 0) {
+            const s = sents[first / 100];
+            if (s.ids.length <= budget) expect(pieces[i - 1].ids.length + s.ids.length).toBeGreaterThan(budget);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('WordTokenizer', () => {
+  const jieba = new JiebaSegmenter();
+
+  it('uses jieba words for Chinese and ## pieces for latin (hand-checked)', () => {
+    // jieba: 我们 / 喜欢 / hello / 世界
+    const r = new WordTokenizer(tiny, jieba).encode('我们喜欢hello世界');
+    expect(r.ids).toEqual(['我', '们', '喜', '欢', 'hel', '##lo', '世', '界'].map(id));
+    expect(r.wordStarts).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
+  });
+
+  it('without a segmenter every non-## token starts a word', () => {
+    const r = new WordTokenizer(tiny, null).encode('我们喜欢hello世界');
+    expect(r.wordStarts).toEqual([1, 1, 1, 1, 1, 0, 1, 1]);
+  });
+
+  it('with a scripted segmenter: first token of each word starts it, whitespace is not a word', () => {
+    const seg: WordSegmenter = { cut: () => ['北京大学', '的', ' ', 'hello', ' ', 'world', '！'] };
+    const r = new WordTokenizer(tiny, seg).encode('北京大学的 hello world！');
+    expect(r.ids).toEqual(['北', '京', '大', '学', '的', 'hel', '##lo', 'world', '！'].map(id));
+    expect(r.wordStarts).toEqual([1, 0, 0, 0, 1, 1, 0, 1, 1]);
+  });
+
+  it("'bert-safe' glues words cut inside a latin/digit run and gives the whole-text tokenization", () => {
+    const seg: WordSegmenter = { cut: () => ['12', 'ab', '好'] };
+    const safe = new WordTokenizer(tiny, seg).encode('12ab好');
+    // whole text: "12ab" is one word -> 1 ##2 ##a ##b
+    expect(safe.ids).toEqual(['1', '##2', '##a', '##b', '好'].map(id));
+    expect(safe.wordStarts).toEqual([1, 0, 0, 0, 1]);
+    const literal = new WordTokenizer(tiny, seg, { boundaries: 'segmenter' }).encode('12ab好');
+    expect(literal.ids).toEqual(['1', '##2', 'a', '##b', '好'].map(id));
+    expect(literal.wordStarts).toEqual([1, 0, 1, 0, 1]);
+  });
+
+  it('property: ids equal whole-text tokenization; ## pieces never start a word', () => {
+    const alphabet = fc.constantFrom(...'我们喜欢世界天气很好的学生北京大。！，'.split(''), 'hello', 'world', ' ', '12', 'ab', 'x');
+    const wt = new WordTokenizer(tiny, jieba);
+    const cached = new WordTokenizer(tiny, jieba, { cacheSize: 16 });
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 30 }).map((a) => a.join('')), (text) => {
+        const r = wt.encode(text);
+        expect(cached.encode(text)).toEqual(r);
+        const tokens = tiny.tokenize(text);
+        expect(r.ids).toEqual(tiny.convertTokensToIds(tokens));
+        tokens.forEach((t, i) => {
+          if (t.startsWith('##')) expect(r.wordStarts[i]).toBe(0);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('DocumentChunker', () => {
+  it('chunks on sentence boundaries with [CLS]/[SEP] counted (hand-computed)', () => {
+    const chunker = new DocumentChunker(new WordTokenizer(tiny, new JiebaSegmenter()), { maxSeqLength: 8 });
+    // Sentences: 我们喜欢世界。 (7 tokens) and 天气很好！ (5). Budget 6: the first is cut 6 + 1,
+    // and its last token 。 joins the second sentence.
+    const chunks = chunker.chunk('  我们喜欢世界。天气很好！ ');
+    expect(chunks.map((c) => [...c.ids])).toEqual([
+      [2, ...'我们喜欢世界'.split('').map(id), 3],
+      [2, ...'。天气很好！'.split('').map(id), 3],
+    ]);
+    expect([...chunks[0].wordStarts]).toEqual([1, 1, 0, 1, 0, 1, 0, 1]);
+    expect([...chunks[1].wordStarts]).toEqual([1, 1, 1, 0, 1, 1, 1, 1]);
+  });
+
+  it('includes the title when asked and drops chunks below minTokens', () => {
+    const wt = new WordTokenizer(tiny, new JiebaSegmenter());
+    expect(new DocumentChunker(wt, { includeTitle: true }).chunk('很好。', '天气')[0].ids.length).toBe(2 + 2 + 3);
+    expect(new DocumentChunker(wt, { minTokens: 4 }).chunk('很好。')).toEqual([]);
+    expect(() => new DocumentChunker(wt, { maxSeqLength: 2 })).toThrow(/maxSeqLength/);
+  });
+
+  it('on the shared sample with the reference vocab: chunks re-assemble to the whole-document tokenization', async () => {
+    const shared = resolve(fileURLToPath(new URL('../../../../shared', import.meta.url)));
+    const bert = await BertTokenizer.fromVocabFile(`${shared}/experiment/vocab.txt`);
+    const chunker = new DocumentChunker(new WordTokenizer(bert, new JiebaSegmenter()), { maxSeqLength: 32 });
+    let docs = 0;
+    for await (const d of readDocuments(`${shared}/corpus/sample.json`)) {
+      const chunks = chunker.chunk(d.text);
+      const inner = chunks.flatMap((c) => {
+        expect(c.ids.length).toBeLessThanOrEqual(32);
+        expect(c.ids[0]).toBe(bert.clsTokenId);
+        expect(c.ids[c.ids.length - 1]).toBe(bert.sepTokenId);
+        return [...c.ids.subarray(1, c.ids.length - 1)];
+      });
+      expect(inner).toEqual(bert.convertTokensToIds(bert.tokenize(cleanText(d.text))));
+      for (const c of chunks) {
+        const toks = bert.convertIdsToTokens(c.ids);
+        toks.forEach((t, i) => t.startsWith('##') && expect(c.wordStarts[i]).toBe(0));
+      }
+      docs++;
+    }
+    expect(docs).toBe(50);
+  });
+});
