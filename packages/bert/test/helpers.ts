@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setBackend } from '@retro/tensor';
 
-export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../test-fixtures/retromae/', import.meta.url));
 export type Kind = 'bert' | 'roberta';
 
 export interface FixtureInputs {

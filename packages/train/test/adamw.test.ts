@@ -5,7 +5,7 @@ import { Generator, tensor, type Tensor } from '@retro/tensor';
 import { AdamW, hfNoDecay } from '@retro/train';
 import { readF32Safetensors } from './helpers/safetensors-reference.js';
 
-const fixture = (model: string, file: string): string => fileURLToPath(new URL(`./fixtures/${model}/${file}`, import.meta.url));
+const fixture = (model: string, file: string): string => fileURLToPath(new URL(`../../../test-fixtures/retromae/${model}/${file}`, import.meta.url));
 
 interface AdamwFixture {
   hyperparameters: { lr: number; beta1: number; beta2: number; eps: number; weight_decay: number };
