@@ -21,7 +21,21 @@ export {
 export { KERNELS, type KernelName, type TensorInfo, type DType, type KernelFunc } from './engine/kernels.js';
 export * from './ops/index.js';
 export { formatShape, sizeOf, broadcastShapes } from './shape.js';
-export { setCpuGemm, getCpuGemm, plainGemm, gemm, gemmInfo, setGemmThreads, shutdownGemm, type Gemm, type GemmArgs } from './backends/cpu/index.js';
+export {
+  setCpuGemm,
+  getCpuGemm,
+  plainGemm,
+  gemm,
+  gemmInfo,
+  setGemmThreads,
+  shutdownGemm,
+  cpuKernelInfo,
+  setCpuKernelPath,
+  type Gemm,
+  type GemmArgs,
+  type CpuKernelInfo,
+  type CpuKernelPath,
+} from './backends/cpu/index.js';
 export * as nn from './nn/index.js';
 export { Module, Linear, LayerNorm, Embedding, Dropout, multiHeadAttention, additiveMask, MASK_MIN } from './nn/index.js';
 export { registerGpujsBackend, gpujsInfo, probeGpujsModes } from './backends/gpujs/index.js';

@@ -37,3 +37,4 @@ export function registerCpuBackend(): void {
     1,
   );
 }
+export { cpuKernelInfo, setCpuKernelPath, type CpuKernelInfo, type CpuKernelPath } from './simd/index.js';

@@ -3,6 +3,21 @@ import { registerKernel } from '../../engine/engine.js';
 import { broadcastStrides, formatShape } from '../../shape.js';
 import { CPU, floats, output, values } from './storage.js';
 import { forEachIndex } from './elementwise.js';
+import {
+  simdAdamW,
+  simdCrossEntropy,
+  simdCrossEntropyGrad,
+  simdKernelsActive,
+  simdLayerNorm,
+  simdLayerNormGrad,
+  simdSoftmax,
+  simdSoftmaxGrad,
+} from './simd/index.js';
+
+/**
+ * Each kernel below runs the WebAssembly SIMD version (./simd) where the runtime has SIMD, else
+ * the plain-JS loop that follows it; both meet the contract in engine/kernels.ts.
+ */
 
 export function registerNnKernels(): void {
   registerKernel(CPU, KERNELS.LayerNorm, ([x, gamma, beta], attrs) => {
@@ -11,6 +26,10 @@ export function registerNnKernels(): void {
     const g = floats(gamma);
     const b = floats(beta);
     const hidden = x.shape[x.shape.length - 1];
+    if (simdKernelsActive()) {
+      const { y, mean, rstd } = simdLayerNorm(input, g, b, hidden, eps);
+      return [output(y, x.shape), output(mean, [mean.length]), output(rstd, [rstd.length])];
+    }
     const rows = hidden === 0 ? 0 : input.length / hidden;
     const out = new Float32Array(input.length);
     const means = new Float32Array(rows);
@@ -40,6 +59,10 @@ export function registerNnKernels(): void {
     const means = floats(meanInfo);
     const rstds = floats(rstdInfo);
     const hidden = x.shape[x.shape.length - 1];
+    if (simdKernelsActive()) {
+      const { dx, dGamma, dBeta } = simdLayerNormGrad(grad, input, g, means, rstds, hidden);
+      return [output(dx, x.shape), output(dGamma, [hidden]), output(dBeta, [hidden])];
+    }
     const rows = means.length;
     const dx = new Float32Array(input.length);
     const dGamma = new Float64Array(hidden);
@@ -71,6 +94,9 @@ export function registerNnKernels(): void {
 
   registerKernel(CPU, KERNELS.Softmax, ([x, mask]) => {
     const input = floats(x);
+    if (simdKernelsActive() && x.shape.length > 0) {
+      return [output(simdSoftmax(input, x.shape, mask ? floats(mask) : undefined, mask?.shape), x.shape)];
+    }
     const columns = x.shape[x.shape.length - 1];
     const rows = columns === 0 ? 0 : input.length / columns;
     const out = new Float32Array(input.length);
@@ -106,6 +132,7 @@ export function registerNnKernels(): void {
     const probs = floats(y);
     const grad = floats(dy);
     const columns = y.shape[y.shape.length - 1];
+    if (simdKernelsActive() && y.shape.length > 0) return [output(simdSoftmaxGrad(probs, grad, columns), y.shape)];
     const rows = columns === 0 ? 0 : probs.length / columns;
     const out = new Float32Array(probs.length);
     for (let r = 0; r < rows; r++) {
@@ -122,15 +149,18 @@ export function registerNnKernels(): void {
     const logits = floats(logitsInfo);
     const labels = values(labelsInfo);
     const [rows, classes] = logitsInfo.shape;
+    if (simdKernelsActive()) {
+      for (let r = 0; r < rows; r++) checkLabel(labels[r], r, classes, logitsInfo.shape, ignoreIndex);
+      const { loss, logSumExp } = simdCrossEntropy(logits, labels, rows, classes, ignoreIndex);
+      return [output(new Float32Array([loss]), []), output(logSumExp, [rows])];
+    }
     const logSumExp = new Float32Array(rows);
     let total = 0;
     let counted = 0;
     for (let r = 0; r < rows; r++) {
       const label = labels[r];
       if (label === ignoreIndex) continue;
-      if (label < 0 || label >= classes) {
-        throw new Error(`CrossEntropy: label ${label} at row ${r} is outside [0, ${classes}) for logits ${formatShape(logitsInfo.shape)} (ignoreIndex ${ignoreIndex})`);
-      }
+      checkLabel(label, r, classes, logitsInfo.shape, ignoreIndex);
       const base = r * classes;
       let max = -Infinity;
       for (let c = 0; c < classes; c++) if (logits[base + c] > max) max = logits[base + c];
@@ -152,6 +182,9 @@ export function registerNnKernels(): void {
     const lse = floats(lseInfo);
     const dLoss = floats(dLossInfo)[0];
     const [rows, classes] = logitsInfo.shape;
+    if (simdKernelsActive()) {
+      return [output(simdCrossEntropyGrad(logits, labels, lse, dLoss, rows, classes, ignoreIndex), logitsInfo.shape)];
+    }
     let counted = 0;
     for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted++;
     const out = new Float32Array(rows * classes);
@@ -182,6 +215,10 @@ export function registerNnKernels(): void {
     if (params.length !== grads.length || m1.length !== params.length || m2.length !== params.length) {
       throw new Error(`AdamW: parameter ${formatShape(p.shape)}, gradient ${formatShape(g.shape)} and moments must have equal sizes`);
     }
+    if (simdKernelsActive()) {
+      simdAdamW(params, grads, m1, m2, { lr, beta1, beta2, eps, weightDecay, step });
+      return [];
+    }
     const decay = 1 - lr * weightDecay;
     const stepSize = lr / (1 - beta1 ** step);
     const correction2 = Math.sqrt(1 - beta2 ** step);
@@ -195,4 +232,10 @@ export function registerNnKernels(): void {
     }
     return [];
   });
+}
+
+/** Throws unless `label` is ignoreIndex or a class index in [0, classes). */
+function checkLabel(label: number, row: number, classes: number, shape: readonly number[], ignoreIndex: number): void {
+  if (label === ignoreIndex || !(label < 0 || label >= classes)) return;
+  throw new Error(`CrossEntropy: label ${label} at row ${row} is outside [0, ${classes}) for logits ${formatShape(shape)} (ignoreIndex ${ignoreIndex})`);
 }
