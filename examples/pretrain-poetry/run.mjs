@@ -96,7 +96,7 @@ process.stdout.write(
     `  throughput       ${Math.round(last.tokensPerSecond)} tokens/s at the end`,
     `  loss plot        ${join(runDir, 'loss.svg')}`,
     `  metrics          ${join(runDir, 'metrics.jsonl')}`,
-    `  final checkpoint ${join(runDir, checkpoints[checkpoints.length - 1])} (HF BertForMaskedLM layout + c_head.*)`,
+    `  final checkpoint ${join(runDir, checkpoints[checkpoints.length - 1])} (HF ${encoder === "roberta" ? "RobertaForMaskedLM" : "BertForMaskedLM"} layout + c_head.*)`,
     `  wall time        ${((performance.now() - started) / 1000).toFixed(0)} s`,
     `  next             node packages/cli/dist/bin.js embed --model ${join(runDir, checkpoints[checkpoints.length - 1])} --input texts.jsonl --output vectors.npy`,
     '',

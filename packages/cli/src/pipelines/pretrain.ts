@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BatchLoader, ShardDataset, specialIdsOf, type Batch } from '@retro/data';
-import { BertConfig } from '@retro/bert';
+import { loadConfig } from '@retro/bert';
 import { RetroMAEForPretraining, collateRetroMAE, type RetroMAEBatch } from '@retro/enhanced-decoder';
 import { TrainerRng, train, type BatchSource, type TrainResult } from '@retro/train';
 import { tensor } from '@retro/tensor';
@@ -45,7 +45,7 @@ export async function runPretrain(options: PretrainOptions, settings: Settings):
   if (options.initFrom) {
     model = RetroMAEForPretraining.fromPretrained(options.initFrom, { seed: options.seed, mlmOnly: options.mlmOnly });
   } else {
-    const base = options.modelConfig ? BertConfig.fromFile(options.modelConfig) : null;
+    const base = options.modelConfig ? loadConfig(options.modelConfig) : null;
     const config = base ?? {
       modelType: 'bert' as const,
       vocabSize: tokenizer.vocabSize,
