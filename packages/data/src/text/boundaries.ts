@@ -1,3 +1,4 @@
+import { isCjkCodePoint } from '../tokenizers/unicode.js';
 /**
  * Characters at which BERT's basic tokenizer always splits: whitespace, punctuation (ASCII
  * 33-47, 58-64, 91-96, 123-126 or Unicode P*) and CJK ideographs (transformers'
@@ -10,7 +11,7 @@ export function isBertSplitCodePoint(cp: number): boolean {
     table ??= buildTable();
     return table[cp] === 1;
   }
-  return isCjk(cp) || /^\p{P}$/u.test(String.fromCodePoint(cp));
+  return isCjkCodePoint(cp) || /^\p{P}$/u.test(String.fromCodePoint(cp));
 }
 
 let table: Uint8Array | null = null;
@@ -23,22 +24,9 @@ function buildTable(): Uint8Array {
     if (cp >= 0xd800 && cp <= 0xdfff) continue;
     const ch = String.fromCharCode(cp);
     const asciiPunct = (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-    if (asciiPunct || isCjk(cp) || ws.test(ch) || punct.test(ch)) t[cp] = 1;
+    if (asciiPunct || isCjkCodePoint(cp) || ws.test(ch) || punct.test(ch)) t[cp] = 1;
   }
   return t;
-}
-
-function isCjk(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
 }
 
 /** First / last code point of a non-empty string. */
