@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../../engine/engine.js';
 import type { DType, Storage, TensorInfo } from '../../engine/kernels.js';
-import type { GpujsKernel } from './lib.js';
+import { kernelClassMode, type GpujsKernel } from './lib.js';
 import { isGlMode, type GpujsMode, type ModeChoice } from './modes.js';
 import { cells, makeCodegen, planOutput, type Program } from './program.js';
 import { GpujsStorage, isHostArray, isTexture, type GpujsTexture, type HostArray } from './storage.js';
@@ -240,7 +240,7 @@ export class GpujsBackend implements Backend {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`gpujs ${program.name} (mode ${this.mode}, output [${plan.output.join(', ')}]): ${reason}\n${source}`);
     }
-    const ran = entry.kernel.kernel.constructor.mode;
+    const ran = kernelClassMode(entry.kernel.kernel.constructor);
     if (ran !== this.mode) {
       // gpu.js degrades unsupported kernels to its cpu backend with only a console warning
       throw new Error(

@@ -2,7 +2,7 @@
  * The slice of gpu.js (2.24.x) this backend talks to, typed locally: the package's own
  * typings predate its webasm/webgpu modes and describe results as nested number arrays.
  */
-import { GPU } from 'gpu.js';
+import { GPU, HeadlessGLKernel, WebGL2Kernel, WebGLKernel } from 'gpu.js';
 
 export interface GpujsKernelInstance {
   readonly constructor: { readonly mode?: string };
@@ -36,4 +36,15 @@ export interface GpujsInstance {
 export function createGpu(mode: string): GpujsInstance {
   const Ctor = GPU as unknown as new (settings: { mode: string }) => GpujsInstance;
   return new Ctor({ mode });
+}
+
+/**
+ * The mode a gpu.js kernel class runs in. gpu.js's GLKernel reports mode 'gpu' for all three GL
+ * classes (HeadlessGLKernel, WebGL2Kernel, WebGLKernel), so those are told apart by identity.
+ */
+export function kernelClassMode(Kernel: unknown): string {
+  if (Kernel === HeadlessGLKernel) return 'headlessgl';
+  if (Kernel === WebGL2Kernel) return 'webgl2';
+  if (Kernel === WebGLKernel) return 'webgl';
+  return String((Kernel as { mode?: string } | undefined)?.mode);
 }

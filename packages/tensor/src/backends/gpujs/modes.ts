@@ -3,7 +3,7 @@
  * building a tiny kernel and checking its values, so "starts" means "computes single-precision
  * floats here", not merely "gpu.js constructed".
  */
-import { createGpu, type GpujsInstance } from './lib.js';
+import { createGpu, kernelClassMode, type GpujsInstance } from './lib.js';
 
 /** gpu.js modes this backend knows. `webgpu` is listed so that asking for it explains itself. */
 export const GPUJS_MODES = ['headlessgl', 'webgl2', 'webgl', 'webgpu', 'webasm', 'cpu'] as const;
@@ -61,7 +61,7 @@ export function startMode(mode: GpujsMode): StartedMode {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`gpu.js mode '${mode}' is not supported here (${reason})${HINTS[mode] ? `: ${HINTS[mode]}` : ''}`);
   }
-  const actual = gpu.Kernel?.mode;
+  const actual = kernelClassMode(gpu.Kernel);
   if (actual !== mode) {
     gpu.destroy();
     throw new Error(`gpu.js mode '${mode}' resolved to kernel class '${String(actual)}'`);
@@ -97,8 +97,9 @@ function probe(gpu: GpujsInstance, mode: GpujsMode): void {
   });
   const input = new Float32Array([1, 3.25, 1.0001, -7]);
   let result = kernel(input) as unknown;
-  if (kernel.kernel.constructor.mode !== mode) {
-    throw new Error(`gpu.js ran it on '${String(kernel.kernel.constructor.mode)}': ${kernel.kernel.fallbackReason ?? 'no reason given'}`);
+  const ran = kernelClassMode(kernel.kernel.constructor);
+  if (ran !== mode) {
+    throw new Error(`gpu.js ran it on '${ran}': ${kernel.kernel.fallbackReason ?? 'no reason given'}`);
   }
   if (result && typeof (result as { toArray?: unknown }).toArray === 'function') {
     const texture = result as { toArray(): unknown; delete(): void };
