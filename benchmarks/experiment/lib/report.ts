@@ -1,0 +1,177 @@
+/**
+ * What the experiment leaves behind: results.json, results.md (ours beside PyTorch's), loss.svg
+ * (MLM vs RetroMAE losses per step) and metrics.svg (main scores vs training step).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { renderLinePlot, type PlotSeries } from '@retro/train';
+import { METRIC_LABELS, PYTORCH_REFERENCE, type MetricKey, type ModelName } from './reference.js';
+
+export interface EvalRecord {
+  model: ModelName;
+  seed: number;
+  step: number;
+  pooling: 'cls' | 'mean';
+  limit: number | null;
+  scores: Partial<Record<MetricKey, number>>;
+  /** Seconds of the shared forward pass (both poolings) and of scoring this pooling. */
+  forwardSeconds: number;
+  scoreSeconds: number;
+  texts: number;
+}
+
+export interface MetricsLine {
+  step: number;
+  loss: number;
+  encoderLoss?: number;
+  decoderLoss?: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  elapsed: number;
+}
+
+export function readMetrics(file: string): MetricsLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine);
+}
+
+export interface TrainingSummary {
+  model: 'mlm' | 'retromae';
+  seed: number;
+  steps: number;
+  /** Mean of the logged losses over the last `window` steps (each line averages its own steps). */
+  finalLoss: number;
+  finalEncoderLoss?: number;
+  finalDecoderLoss?: number;
+  window: number;
+  /** Median over metrics windows (the first excluded: warm-up), seconds per optimizer step. */
+  secondsPerStep: number;
+  tokensPerSecond: number;
+  /** Trainer's elapsed seconds at the last line (across resumes). */
+  trainSeconds: number;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Final losses and step time of one run from its metrics.jsonl. */
+export function summarizeTraining(model: 'mlm' | 'retromae', seed: number, lines: MetricsLine[], window = 50): TrainingSummary | undefined {
+  if (lines.length === 0) return undefined;
+  const last = lines[lines.length - 1]!;
+  const tail = lines.filter((l) => l.step > last.step - window);
+  const avg = (key: 'loss' | 'encoderLoss' | 'decoderLoss') => {
+    const v = tail.map((l) => l[key]).filter((x): x is number => typeof x === 'number');
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+  };
+  const perStep: number[] = [];
+  const tps: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const ds = lines[i]!.step - lines[i - 1]!.step;
+    const dt = lines[i]!.elapsed - lines[i - 1]!.elapsed;
+    if (ds > 0 && dt > 0) perStep.push(dt / ds);
+    tps.push(lines[i]!.tokensPerSecond);
+  }
+  return {
+    model,
+    seed,
+    steps: last.step,
+    finalLoss: avg('loss')!,
+    finalEncoderLoss: avg('encoderLoss'),
+    finalDecoderLoss: avg('decoderLoss'),
+    window: Math.min(window, last.step),
+    secondsPerStep: median(perStep),
+    tokensPerSecond: median(tps),
+    trainSeconds: last.elapsed,
+  };
+}
+
+/** Loss curves: MLM loss, RetroMAE encoder and decoder loss (and total), per seed. */
+export function lossPlot(runs: Array<{ model: 'mlm' | 'retromae'; seed: number; lines: MetricsLine[] }>, title: string): string {
+  const series: PlotSeries[] = [];
+  for (const r of runs) {
+    const tag = runs.filter((x) => x.model === r.model).length > 1 ? ` s${r.seed}` : '';
+    if (r.model === 'mlm') series.push({ name: `MLM loss${tag}`, points: r.lines.map((l) => [l.step, l.loss]) });
+    else {
+      series.push({ name: `RetroMAE encoder loss${tag}`, points: r.lines.map((l) => [l.step, l.encoderLoss ?? NaN]) });
+      series.push({ name: `RetroMAE decoder loss${tag}`, points: r.lines.map((l) => [l.step, l.decoderLoss ?? NaN]) });
+    }
+  }
+  return renderLinePlot(series, { title, xLabel: 'optimizer step', yLabel: 'cross-entropy (nats)' });
+}
+
+/** Main scores (CLS pooling) vs training step; step 0 is the shared initialisation. */
+export function metricPlot(records: EvalRecord[], title: string): string {
+  const series: PlotSeries[] = [];
+  const keys: MetricKey[] = ['retrieval.ndcg10', 'reranking.map', 'sts.spearman'];
+  for (const model of ['mlm', 'retromae'] as const) {
+    for (const key of keys) {
+      const points = records
+        .filter((r) => r.pooling === 'cls' && (r.model === model || r.model === 'init') && Number.isFinite(r.scores[key]))
+        .map((r) => [r.step, r.scores[key]!] as [number, number])
+        .sort((a, b) => a[0] - b[0]);
+      if (points.length > 1) series.push({ name: `${model === 'mlm' ? 'MLM' : 'RetroMAE'} ${METRIC_LABELS[key]}`, points });
+    }
+  }
+  return renderLinePlot(series, { title, xLabel: 'optimizer step (0 = initialisation)', yLabel: 'score x100 (CLS pooling)' });
+}
+
+const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+
+function meanOf(values: number[]): number | undefined {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+
+/** results.md: ours vs PyTorch per model and pooling, BM25, final losses, step time. */
+export function resultsMarkdown(input: {
+  finals: EvalRecord[];
+  bm25?: Partial<Record<MetricKey, number>>;
+  training: TrainingSummary[];
+  steps: number;
+  limit: number | null;
+  seeds: number[];
+  /** One line saying what is finished, e.g. for a run stopped by --time-budget. */
+  status?: string;
+}): string {
+  const out: string[] = [];
+  if (input.status) out.push(`**Status:** ${input.status}`, '');
+  const models: ModelName[] = ['init', 'mlm', 'retromae'];
+  const names: Record<ModelName, string> = { init: 'init', mlm: 'MLM', retromae: 'RetroMAE' };
+  const seedNote = input.seeds.length > 1 ? ` (mean over seeds ${input.seeds.join(', ')})` : ` (seed ${input.seeds[0]})`;
+  out.push(`Zero-shot on cmteb-lite, ×100, after ${input.steps} steps${seedNote}.` + (input.limit ? ` **Eval subset: --limit ${input.limit} — not comparable to the PyTorch numbers.**` : ''));
+  out.push('"ours" = this repository (TypeScript, @retro/*); "PT" = the PyTorch reference run; – = not reported.');
+  out.push('');
+  for (const pooling of ['cls', 'mean'] as const) {
+    out.push(`### ${pooling === 'cls' ? 'CLS' : 'Mean'} pooling`);
+    out.push('');
+    out.push(`| metric | ${models.map((m) => `${names[m]} ours | ${names[m]} PT`).join(' | ')} | BM25 ours | BM25 PT |`);
+    out.push(`|---|${models.map(() => '---:|---:').join('|')}|---:|---:|`);
+    for (const key of Object.keys(METRIC_LABELS) as MetricKey[]) {
+      const cells = models.map((m) => {
+        const ours = meanOf(input.finals.filter((r) => r.model === m && r.pooling === pooling && Number.isFinite(r.scores[key])).map((r) => r.scores[key]!));
+        return `${fmt(ours)} | ${fmt(PYTORCH_REFERENCE[pooling][key]?.[m])}`;
+      });
+      out.push(`| ${METRIC_LABELS[key]} | ${cells.join(' | ')} | ${fmt(input.bm25?.[key])} | ${fmt(PYTORCH_REFERENCE.bm25[key])} |`);
+    }
+    out.push('');
+  }
+  out.push('### Training');
+  out.push('');
+  out.push('| run | final loss ours | PT | encoder ours | PT | decoder ours | PT | s/step | tokens/s | train time |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const t of input.training) {
+    const pt = t.model === 'mlm' ? [PYTORCH_REFERENCE.finalLoss.mlm, undefined, undefined] : [undefined, PYTORCH_REFERENCE.finalLoss.retromaeEncoder, PYTORCH_REFERENCE.finalLoss.retromaeDecoder];
+    out.push(
+      `| ${t.model === 'mlm' ? 'MLM' : 'RetroMAE'} s${t.seed} (${t.steps} steps) | ${fmt(t.finalLoss, 2)} | ${fmt(pt[0], 2)} | ${fmt(t.finalEncoderLoss, 2)} | ${fmt(pt[1], 2)} | ${fmt(t.finalDecoderLoss, 2)} | ${fmt(pt[2], 2)} | ${fmt(t.secondsPerStep, 2)} | ${fmt(t.tokensPerSecond, 0)} | ${fmt(t.trainSeconds / 60, 1)} min |`,
+    );
+  }
+  const mlm = meanOf(input.training.filter((t) => t.model === 'mlm').map((t) => t.secondsPerStep));
+  const rmae = meanOf(input.training.filter((t) => t.model === 'retromae').map((t) => t.secondsPerStep));
+  out.push('');
+  out.push(`Final loss = mean of the logged losses over the last ${input.training[0]?.window ?? 50} steps. RetroMAE "final loss" is encoder + decoder. s/step and tokens/s are medians over metrics windows (first window excluded).`);
+  if (mlm && rmae) out.push(`RetroMAE / MLM step time: **${(rmae / mlm).toFixed(2)}×** (PyTorch: ~${PYTORCH_REFERENCE.stepCostRatio}×).`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,321 @@
+/**
+ * The small-scale RetroMAE vs MLM experiment, end to end, with one command:
+ *
+ *   node --import tsx benchmarks/experiment/run.ts [--steps 1200] [--time-budget 50] [--publish docs/experiment]
+ *
+ * Stages (each recorded in OUT/state.json and skipped once done; pretraining resumes from its
+ * newest checkpoint): tokenizer -> vocab-compare -> prepare (`retro prepare`) -> split-check ->
+ * bm25 -> per seed: init checkpoint + eval -> `retro pretrain --mlm-only` + eval -> `retro
+ * pretrain` (RetroMAE) + eval -> report (results.json, results.md, loss.svg, metrics.svg).
+ * Reads ../shared in place; writes only under --out (default runs/experiment, git-ignored).
+ * See benchmarks/experiment/README.md.
+ */
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { main as retro } from '@retro/cli';
+import { AutoTokenizer } from '@retro/data';
+import { RetroMAEForPretraining } from '@retro/enhanced-decoder';
+import { evaluate, evaluateBm25, toJSON, type EvalResult } from '@retro/eval';
+import { parseOptions, type ExperimentOptions } from './lib/options.js';
+import { BudgetSpent, ExperimentState, TimeBudget } from './lib/state.js';
+import { checkAgainstEncode, embedBoth, openCheckpoint } from './lib/embed.js';
+import { loadExperimentSuite, suiteTexts } from './lib/suite.js';
+import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
+import { lossPlot, metricPlot, readMetrics, resultsMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
+import type { MetricKey } from './lib/reference.js';
+
+/** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
+const MODEL = { hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, dropout: 0.1, maxPosition: 128 };
+const OPTIM = { lr: 1e-3, eps: 1e-6, weightDecay: 0.01, warmupRatio: 0.1, clipNorm: 1.0, encoderMask: 0.3, decoderMask: 0.5 };
+const MAX_LENGTH = 128;
+
+function log(message: string): void {
+  process.stdout.write(`[experiment ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** The `retro` CLI in-process; a non-zero exit is an error naming the command. */
+async function runRetro(argv: string[]): Promise<void> {
+  log(`retro ${argv.join(' ')}`);
+  const code = await retro(argv);
+  if (code !== 0) throw new Error(`run.ts: \`retro ${argv.join(' ')}\` exited with ${code}`);
+}
+
+/** Highest step with a complete checkpoint (trainer_state.json written last), 0 if none. */
+function completedStep(runDir: string): number {
+  if (!existsSync(runDir)) return 0;
+  let best = 0;
+  for (const name of readdirSync(runDir)) {
+    const m = /^checkpoint-(\d+)$/.exec(name);
+    if (m && existsSync(join(runDir, name, 'trainer_state.json'))) best = Math.max(best, Number(m[1]));
+  }
+  return best;
+}
+
+function pretrainArgs(o: ExperimentOptions, kind: 'mlm' | 'retromae', seed: number, shards: string, tokenizer: string, runDir: string): string[] {
+  return [
+    'pretrain', '--data', shards, '--output', runDir, '--tokenizer', tokenizer,
+    '--hidden-size', `${MODEL.hiddenSize}`, '--num-layers', `${MODEL.numLayers}`, '--num-heads', `${MODEL.numHeads}`,
+    '--intermediate-size', `${MODEL.intermediateSize}`, '--dropout', `${MODEL.dropout}`,
+    '--encoder-mask-ratio', `${OPTIM.encoderMask}`, '--decoder-mask-ratio', `${OPTIM.decoderMask}`,
+    ...(kind === 'mlm' ? ['--mlm-only'] : []),
+    '--batch-size', `${o.batchSize}`, '--total-steps', `${o.steps}`, '--lr', `${OPTIM.lr}`, '--adam-eps', `${OPTIM.eps}`,
+    '--weight-decay', `${OPTIM.weightDecay}`, '--schedule', 'linear', '--warmup-ratio', `${OPTIM.warmupRatio}`,
+    '--clip-norm', `${OPTIM.clipNorm}`, '--checkpoint-every', `${o.segmentSteps}`, '--keep-checkpoints', '2',
+    '--log-every', `${o.logEvery}`, '--seed', `${seed}`, '--resume',
+    ...(process.stderr.isTTY ? [] : ['--no-progress']),
+  ];
+}
+
+function versions(): Record<string, unknown> {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  const pkgs: Record<string, string> = {};
+  for (const name of readdirSync('packages')) {
+    const file = join('packages', name, 'package.json');
+    if (existsSync(file)) {
+      const p = JSON.parse(readFileSync(file, 'utf8')) as { name: string; version: string };
+      pkgs[p.name] = p.version;
+    }
+  }
+  return {
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+    gitCommit: git(['rev-parse', 'HEAD']),
+    gitDirtyFiles: git(['status', '--porcelain']).split('\n').filter(Boolean).length,
+    backend: process.env.RETRO_BACKEND ?? 'cpu (default)',
+    packages: pkgs,
+  };
+}
+
+async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
+  const seeds = Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i);
+  const settings = { steps: o.steps, batchSize: o.batchSize, seeds, vocab: o.vocab, limit: o.limit ?? null, evalAt: o.evalAt, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
+  if (o.dryRun) {
+    log(`options ${JSON.stringify(o, null, 2)}`);
+    log(`pretrain args (mlm, seed ${seeds[0]}): retro ${pretrainArgs(o, 'mlm', seeds[0]!, join(o.out, 'shards'), join(o.out, 'tokenizer'), join(o.out, 'runs', 'mlm-s0')).join(' ')}`);
+    return;
+  }
+  const state = new ExperimentState(o.out, settings, argv);
+  const budget = new TimeBudget(o.timeBudgetMinutes);
+  const tokenizerDir = join(o.out, 'tokenizer');
+  const builtDir = join(o.out, 'tokenizer-built');
+  const shards = join(o.out, 'shards');
+  const referenceVocab = join(o.shared, 'experiment', 'vocab.txt');
+  const evalDir = join(o.out, 'eval');
+  mkdirSync(evalDir, { recursive: true });
+
+  /** Runs `body` unless the stage is recorded as done; refuses to start once the budget is spent. */
+  const stage = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const done = state.done(name);
+    if (done) return done.result as T;
+    if (budget.expired()) throw new BudgetSpent(name);
+    log(`stage ${name}`);
+    const started = new Date();
+    const result = await body();
+    const rec = state.finish(name, started, result);
+    log(`stage ${name} done in ${rec.seconds.toFixed(1)} s`);
+    return result;
+  };
+
+  try {
+    await stage('vocab-compare', async () => buildAndCompareVocab(o.corpus, referenceVocab, builtDir));
+    await stage('tokenizer', async () => {
+      mkdirSync(tokenizerDir, { recursive: true });
+      const source = o.vocab === 'reference' ? referenceVocab : join(builtDir, 'vocab.txt');
+      copyFileSync(source, join(tokenizerDir, 'vocab.txt'));
+      return { source, vocabSize: (await AutoTokenizer.fromPretrained(tokenizerDir)).vocabSize };
+    });
+    await stage('prepare', async () => {
+      await runRetro(['prepare', '--input', o.corpus, '--tokenizer', tokenizerDir, '--output', shards, '--max-length', `${MAX_LENGTH}`]);
+      const m = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8')) as { totals: { documents: number; chunks: number; tokens: number }; config: unknown };
+      return { ...m.totals, contentTokens: m.totals.tokens - 2 * m.totals.chunks, config: m.config };
+    });
+    await stage('split-check', async () => {
+      const files = readdirSync(o.corpus).filter((f) => /^part-.*\.json$/.test(f)).sort().map((f) => join(o.corpus, f));
+      return countChunksWithTerminators(files, tokenizerDir, join(o.out, 'shards-split-reference'), '。！？');
+    });
+
+    const suite = loadExperimentSuite(o.cmteb, o.limit);
+    const scoresOf = (r: EvalResult): Partial<Record<MetricKey, number>> => ({
+      'sts.spearman': r.sts?.spearman,
+      'reranking.map': r.reranking?.map,
+      'reranking.mrr10': r.reranking?.mrr10,
+      'retrieval.ndcg10': r.retrieval?.ndcg10,
+      'retrieval.recall10': r.retrieval?.recall10,
+      'retrieval.mrr10': r.retrieval?.mrr10,
+    });
+    await stage('bm25', async () => {
+      const r = evaluateBm25(suite);
+      writeFileSync(join(evalDir, 'bm25.json'), toJSON([r]));
+      return scoresOf(r);
+    });
+
+    /** One forward pass over the suite's texts, then both poolings scored. */
+    const evalCheckpoint = (model: EvalRecord['model'], seed: number, step: number, dir: string) =>
+      stage(`eval:${model}-s${seed}@${step}`, async () => {
+        const encoder = await openCheckpoint(dir);
+        const texts = suiteTexts(suite);
+        // before the long pass: our one-pass pooling must equal @retro/bert's model.encode
+        const check = checkAgainstEncode(encoder, texts.filter((_, i) => i % 97 === 0).slice(0, 40), MAX_LENGTH);
+        const t0 = Date.now();
+        let lastLog = 0;
+        const vectors = embedBoth(encoder, texts, {
+          batchSize: o.evalBatchSize,
+          maxLength: MAX_LENGTH,
+          onBatch: (done, total) => {
+            if (Date.now() - lastLog > 30_000) {
+              lastLog = Date.now();
+              log(`  embedded ${done}/${total} texts`);
+            }
+          },
+        });
+        const forwardSeconds = (Date.now() - t0) / 1000;
+        const records: EvalRecord[] = [];
+        for (const pooling of ['cls', 'mean'] as const) {
+          const map = vectors[pooling];
+          const t1 = Date.now();
+          const result = await evaluate(suite, { name: `${model} s${seed} step ${step} (${pooling})`, embed: (batch) => batch.map((t) => map.get(t)!) }, { batchSize: 4096, meta: { checkpoint: dir, pooling, step, seed } });
+          writeFileSync(join(evalDir, `${model}-s${seed}-step${step}-${pooling}.json`), toJSON([result]));
+          records.push({ model, seed, step, pooling, limit: o.limit ?? null, scores: scoresOf(result), forwardSeconds, scoreSeconds: (Date.now() - t1) / 1000, texts: texts.length });
+        }
+        log(`  ${model} s${seed}@${step}: ${records.map((r) => `${r.pooling} nDCG@10 ${r.scores['retrieval.ndcg10']?.toFixed(1)} MAP ${r.scores['reranking.map']?.toFixed(1)} STS ${r.scores['sts.spearman']?.toFixed(1)}`).join(' | ')} (1-cos vs encode: ${check.cls.toExponential(1)}/${check.mean.toExponential(1)})`);
+        return { records, check };
+      });
+
+    for (const seed of seeds) {
+      if (o.only.includes('init')) {
+        const initDir = join(o.out, 'runs', `init-s${seed}`);
+        await stage(`init-s${seed}`, async () => {
+          // The exact construction `retro pretrain` uses (packages/cli/src/pipelines/pretrain.ts), so
+          // this is the starting point of both runs: the encoder init depends on the seed only.
+          const tokenizer = await AutoTokenizer.fromPretrained(tokenizerDir);
+          const model = RetroMAEForPretraining.fromConfig(
+            {
+              modelType: 'bert',
+              vocabSize: tokenizer.vocabSize,
+              hiddenSize: MODEL.hiddenSize,
+              numHiddenLayers: MODEL.numLayers,
+              numAttentionHeads: MODEL.numHeads,
+              intermediateSize: MODEL.intermediateSize,
+              hiddenDropoutProb: MODEL.dropout,
+              attentionProbsDropoutProb: MODEL.dropout,
+              maxPositionEmbeddings: MODEL.maxPosition,
+              padTokenId: tokenizer.padTokenId,
+            },
+            { seed, mlmOnly: true },
+          );
+          model.savePretrained(initDir);
+          copyFileSync(join(tokenizerDir, 'vocab.txt'), join(initDir, 'vocab.txt'));
+          return { dir: initDir };
+        });
+        await evalCheckpoint('init', seed, 0, initDir);
+      }
+      for (const kind of ['mlm', 'retromae'] as const) {
+        if (!o.only.includes(kind)) continue;
+        const runDir = join(o.out, 'runs', `${kind}-s${seed}`);
+        const name = `pretrain:${kind}-s${seed}`;
+        if (!state.done(name)) {
+          const args = pretrainArgs(o, kind, seed, shards, tokenizerDir, runDir);
+          for (;;) {
+            const done = completedStep(runDir);
+            if (done >= o.steps) break;
+            for (const s of o.evalAt) if (s === done) await evalCheckpoint(kind, seed, s, join(runDir, `checkpoint-${s}`));
+            if (budget.expired()) throw new BudgetSpent(name);
+            let end = Math.min(o.steps, (Math.floor(done / o.segmentSteps) + 1) * o.segmentSteps, ...o.evalAt.filter((s) => s > done));
+            const sps = summarizeTraining(kind, seed, readMetrics(join(runDir, 'metrics.jsonl')))?.secondsPerStep;
+            if (sps && Number.isFinite(sps)) {
+              // keep ~20 s for loading, resuming and the checkpoint write
+              const affordable = Math.floor((budget.left() - 20) / sps);
+              if (affordable < 1) throw new BudgetSpent(name);
+              end = Math.min(end, done + affordable);
+            } else if (Number.isFinite(budget.left())) {
+              // no step time measured yet: a short first segment measures it before a long one is risked
+              end = Math.min(end, done + 10);
+            }
+            const t0 = Date.now();
+            await runRetro([...args, ...(end < o.steps ? ['--stop-at-step', `${end}`] : [])]);
+            const total = state.addPartialSeconds(name, (Date.now() - t0) / 1000);
+            log(`  ${kind} s${seed}: step ${completedStep(runDir)}/${o.steps}, ${(total / 60).toFixed(1)} min so far`);
+          }
+          for (const s of o.evalAt) if (s === completedStep(runDir)) await evalCheckpoint(kind, seed, s, join(runDir, `checkpoint-${s}`));
+          const metrics = readMetrics(join(runDir, 'metrics.jsonl'));
+          state.finish(name, new Date(), summarizeTraining(kind, seed, metrics), state.data.partialSeconds[name]);
+        }
+        await evalCheckpoint(kind, seed, o.steps, join(runDir, `checkpoint-${o.steps}`));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof BudgetSpent)) throw error;
+    log(`${error.message} (used ${(budget.usedSeconds() / 60).toFixed(1)} min)`);
+  } finally {
+    writeReport(o, state, seeds);
+  }
+}
+
+function writeReport(o: ExperimentOptions, state: ExperimentState, seeds: number[]): void {
+  const evals = Object.entries(state.data.stages)
+    .filter(([name]) => name.startsWith('eval:'))
+    .flatMap(([, rec]) => (rec.result as { records: EvalRecord[] }).records);
+  const finals = evals.filter((r) => r.model === 'init' || r.step === o.steps);
+  const runs = seeds.flatMap((seed) =>
+    (['mlm', 'retromae'] as const).map((model) => ({ model, seed, lines: readMetrics(join(o.out, 'runs', `${model}-s${seed}`, 'metrics.jsonl')) })),
+  ).filter((r) => r.lines.length > 0);
+  const training = runs.map((r) => summarizeTraining(r.model, r.seed, r.lines)!);
+  const bm25 = state.done('bm25')?.result as Partial<Record<MetricKey, number>> | undefined;
+  const reportDir = join(o.out, 'report');
+  mkdirSync(reportDir, { recursive: true });
+  const stageTimes = Object.fromEntries(Object.entries(state.data.stages).map(([k, v]) => [k, Math.round(v.seconds * 10) / 10]));
+  const results = {
+    settings: state.data.settings,
+    complete: finals.length > 0 && seeds.every((s) => o.only.every((m) => finals.some((r) => r.model === m && r.seed === s))),
+    versions: versions(),
+    invocations: state.data.invocations,
+    data: {
+      vocabCompare: state.done('vocab-compare')?.result,
+      tokenizer: state.done('tokenizer')?.result,
+      prepare: state.done('prepare')?.result,
+      splitCheck: state.done('split-check')?.result,
+    },
+    training,
+    bm25,
+    evals,
+    stageSeconds: stageTimes,
+    pretrainSecondsSoFar: state.data.partialSeconds,
+  };
+  writeFileSync(join(reportDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const trained = training.map((t) => `${t.model} s${t.seed} ${t.steps}/${o.steps} steps`).join(', ') || 'nothing';
+  const evaluated = [...new Set(finals.map((r) => `${r.model} s${r.seed}`))].join(', ') || 'nothing';
+  const status = `${results.complete ? 'complete' : 'INCOMPLETE (rerun the command to continue)'} — trained: ${trained}; evaluated at the final step: ${evaluated}.`;
+  writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status }));
+  if (runs.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(runs, `MLM vs RetroMAE loss (H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
+  if (evals.length) writeFileSync(join(reportDir, 'metrics.svg'), metricPlot(evals, 'cmteb-lite main scores vs training step'));
+  log(`report: ${reportDir}`);
+  if (o.publish) {
+    mkdirSync(o.publish, { recursive: true });
+    cpSync(reportDir, o.publish, { recursive: true });
+    log(`published to ${o.publish}`);
+  }
+}
+
+const argv = process.argv.slice(2);
+let options: ExperimentOptions | undefined;
+try {
+  options = parseOptions(argv);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+if (options) {
+  run(options, argv).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
