@@ -47,7 +47,7 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       for (const input of o.input) requirePath('input', input, 'any', command.name);
       requirePath('tokenizer', o.tokenizer, 'any', command.name);
       const summary = await io.wiring.prepare(o);
-      if (summary !== undefined) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      if (summary !== undefined) io.stdout.write(`${formatPrepareSummary(summary)}\n`);
       return EXIT.ok;
     }
     case 'pretrain': {
@@ -153,4 +153,18 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     out.stderr.write(`retro ${command.name}: error: ${message}\n`);
     return EXIT.failure;
   }
+}
+
+/** One line for `retro prepare`: what was read and written (the manifest has the details). */
+function formatPrepareSummary(summary: unknown): string {
+  const s = summary as { documents?: number; chunks?: number; tokens?: number; seconds?: number; upToDate?: unknown[]; issues?: unknown[]; outDir?: string };
+  const parts = [
+    `${(s.documents ?? 0).toLocaleString('en')} documents`,
+    `${(s.chunks ?? 0).toLocaleString('en')} chunks`,
+    `${(s.tokens ?? 0).toLocaleString('en')} tokens`,
+    `${(s.seconds ?? 0).toFixed(1)} s`,
+  ];
+  if (s.upToDate?.length) parts.push(`${s.upToDate.length} file(s) already prepared`);
+  if (s.issues?.length) parts.push(`${s.issues.length} issue(s) skipped (see manifest.json)`);
+  return `retro prepare: ${parts.join(', ')}`;
 }

@@ -8,7 +8,7 @@ export interface EmbedOptions {
   output: string;
   format?: 'jsonl' | 'npy';
   batchSize: number;
-  maxLength: number;
+  maxLength?: number;
   pooling: 'cls' | 'mean';
   normalize: boolean;
   backend?: 'cpu' | 'gpujs';
@@ -31,7 +31,7 @@ export const embedCommand: CommandSpec = {
     { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'FILE', description: 'Where to write the vectors (.jsonl or .npy)' },
     { name: 'format', type: 'enum', choices: ['jsonl', 'npy'], description: 'Output format (default: from the --output extension)' },
     { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
-    { name: 'max-length', type: 'integer', default: 512, min: 2, description: 'Truncate texts to this many tokens' },
+    { name: 'max-length', type: 'integer', min: 2, description: 'Truncate texts to this many tokens (default: what the model\'s position table holds)' },
     POOLING_OPTION,
     NORMALIZE_OPTION,
     BACKEND_OPTION,

@@ -7,10 +7,9 @@ export interface EvalOptions {
   tasks?: string[];
   output?: string;
   batchSize: number;
-  maxLength: number;
+  maxLength?: number;
   pooling: 'cls' | 'mean';
   normalize: boolean;
-  limit?: number;
   backend?: 'cpu' | 'gpujs';
 }
 
@@ -29,10 +28,9 @@ export const evalCommand: CommandSpec = {
     { name: 'tasks', type: 'list', placeholder: 'NAMES', description: 'Only these tasks, comma-separated (default: all in --data)' },
     { name: 'output', type: 'path', short: 'o', placeholder: 'FILE', description: 'Write the results as JSON here' },
     { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
-    { name: 'max-length', type: 'integer', default: 512, min: 2, description: 'Truncate texts to this many tokens' },
+    { name: 'max-length', type: 'integer', min: 2, description: 'Truncate texts to this many tokens (default: what the model\'s position table holds)' },
     POOLING_OPTION,
     NORMALIZE_OPTION,
-    { name: 'limit', type: 'integer', min: 1, description: 'Use at most N examples per task (quick checks)' },
     BACKEND_OPTION,
   ],
   examples: ['retro eval --model runs/poetry/checkpoint-2000 --data ../shared/cmteb-lite --output eval.json'],

@@ -8,6 +8,7 @@ export interface PrepareOptions {
   tokenizer: string;
   maxLength: number;
   shardTokens: number;
+  sentenceTerminators?: string;
   overwrite: boolean;
 }
 
@@ -27,6 +28,7 @@ export const prepareCommand: CommandSpec = {
     { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'DIR', description: 'Directory for the shards and manifest.json' },
     { name: 'max-length', type: 'integer', default: 512, min: 8, description: 'Tokens per sequence, [CLS] and [SEP] included' },
     { name: 'shard-tokens', type: 'integer', default: 4194304, min: 1024, description: 'Tokens per shard file (the loader shuffles across shards at training time)' },
+    { name: 'sentence-terminators', type: 'string', placeholder: 'CHARS', description: 'Characters that end a sentence for chunking (default 。！？；…!?; ; the reference experiment used 。！？)' },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared' },
   ],
   examples: [

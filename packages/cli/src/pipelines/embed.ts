@@ -11,7 +11,7 @@ export interface EncoderSession {
 
 export interface EncoderSessionOptions {
   batchSize: number;
-  maxLength: number;
+  maxLength?: number;
   pooling: 'cls' | 'mean';
   normalize: boolean;
 }
