@@ -5,7 +5,7 @@
  * the decoder weight IS the word-embedding tensor, so it is not a parameter of the head and
  * gradients of both uses add up in that one tensor.
  */
-import { Module, Linear, LayerNorm, Tensor, add, matmul, zeros, randn, gelu } from '@retro/tensor';
+import { Module, Linear, LayerNorm, Tensor, matmul, zeros, randn, gelu } from '@retro/tensor';
 import type { BuildContext } from './context.js';
 import { activation } from './encoder.js';
 
@@ -64,7 +64,7 @@ export class BertLMPredictionHead extends Module implements MaskedLMHead {
 
   /** hidden [..., H] -> logits [..., V]. */
   forward(hidden: Tensor): Tensor {
-    return add(matmul(this.transform.forward(hidden), this.decoderWeight, { transB: true }), this.bias);
+    return matmul(this.transform.forward(hidden), this.decoderWeight, { transB: true, bias: this.bias });
   }
 }
 
@@ -100,6 +100,6 @@ export class RobertaLMHead extends Module implements MaskedLMHead {
 
   /** hidden [..., H] -> logits [..., V]. */
   forward(hidden: Tensor): Tensor {
-    return add(matmul(this.layerNorm.forward(gelu(this.dense.forward(hidden))), this.decoderWeight, { transB: true }), this.bias);
+    return matmul(this.layerNorm.forward(gelu(this.dense.forward(hidden))), this.decoderWeight, { transB: true, bias: this.bias });
   }
 }

@@ -615,6 +615,60 @@ function adamw() {
   });
 }
 
+/** lowbias32 on each i32 lane of local `v` (in place): the Dropout kernel's hash. */
+function lowbias32(F, v) {
+  const xorShift = (k) => set(v, `(v128.xor ${g(v)} (i32x4.shr_u ${g(v)} ${i32c(k)}))`);
+  return [
+    xorShift(16),
+    set(v, `(i32x4.mul ${g(v)} ${F.k(0x7feb352d, 'i32')})`),
+    xorShift(15),
+    // 0x846ca68b as a signed i32
+    set(v, `(i32x4.mul ${g(v)} ${F.k(0x846ca68b - 2 ** 32, 'i32')})`),
+    xorShift(16),
+  ];
+}
+
+/**
+ * dropout(px, n, base, key, thr, scale): px[i] *= (h < thr ? 0 : scale) in place, with
+ * h = lowbias32(lowbias32(base + i) ^ key) compared unsigned (engine/dropout-mask.ts); n a
+ * multiple of 4. The multiply by 0 (not a store of 0) keeps x * mask's -0 and NaN.
+ */
+function dropout() {
+  const params = [['px', 'i32'], ['n', 'i32'], ['base', 'i32'], ['key', 'i32'], ['thr', 'i32'], ['Fscale', 'f32']];
+  return func('dropout', params, (F) =>
+    [
+      set('Vidx', `(i32x4.add (i32x4.splat ${g('base')}) (v128.const i32x4 0 1 2 3))`),
+      set('Vkey', `(i32x4.splat ${g('key')})`),
+      set('Vthr', `(i32x4.splat ${g('thr')})`),
+      set('Vscale', `(f32x4.splat ${g('Fscale')})`),
+      sweep(F, {
+        n: g('n'),
+        tail: false,
+        body: (L) => [
+          set('Vh', g('Vidx')),
+          ...lowbias32(F, 'Vh'),
+          set('Vh', `(v128.xor ${g('Vh')} ${g('Vkey')})`),
+          ...lowbias32(F, 'Vh'),
+          L.store('px', fmul(L.load('px'), `(v128.bitselect ${F.k('0')} ${g('Vscale')} (i32x4.lt_u ${g('Vh')} ${g('Vthr')}))`)),
+          set('Vidx', `(i32x4.add ${g('Vidx')} ${F.k(4, 'i32')})`),
+        ],
+      }),
+    ].join('\n    '),
+  );
+}
+
+/**
+ * add_rows(px, pr, rows, cols): px[r cols + j] += pr[j] in place, for every row (a bias row over
+ * [rows, cols]; one row of cols = n is a same-shape add). cols need not be a multiple of 4.
+ */
+function addRows() {
+  const params = [['px', 'i32'], ['pr', 'i32'], ['rows', 'i32'], ['cols', 'i32']];
+  return func('add_rows', params, (F) => {
+    const body = sweep(F, { n: g('cols'), U: 4, body: (L) => L.store('p', fadd(L.load('p'), L.load('pr'))) });
+    return [set('p', g('px')), rowLoop(F, { rows: g('rows'), pointers: ['p'], pitch: `(i32.shl ${g('cols')} ${i32c(2)})`, body })].join('\n    ');
+  });
+}
+
 /** The exported kernels, by name (for the host's typed wrapper and for tests). */
 export const SIMD_KERNEL_EXPORTS = [
   'gelu',
@@ -628,6 +682,8 @@ export const SIMD_KERNEL_EXPORTS = [
   'ce_stats',
   'ce_grad',
   'adamw',
+  'dropout',
+  'add_rows',
 ];
 
 /**
@@ -638,7 +694,7 @@ export function simdKernelsWat({ maxPages }) {
   return `(module
   ;; cpu backend non-GEMM kernels, WebAssembly SIMD (no relaxed SIMD); see scripts/simd-kernels-wat.mjs
   (import "env" "memory" (memory 1 ${maxPages}))
-${[gelu(), geluGrad(), softmax('none'), softmax('row'), softmax('scalar'), softmaxGrad(), layerNorm(), layerNormGrad(), ceStats(), ceGrad(), adamw()].join('\n\n')}
+${[gelu(), geluGrad(), softmax('none'), softmax('row'), softmax('scalar'), softmaxGrad(), layerNorm(), layerNormGrad(), ceStats(), ceGrad(), adamw(), dropout(), addRows()].join('\n\n')}
 )
 `;
 }

@@ -1,5 +1,7 @@
 import type { Tensor } from './tensor.js';
 import * as ops from './ops/index.js';
+import { runKernel } from './engine/engine.js';
+import { KERNELS } from './engine/kernels.js';
 
 /** One recorded op: its inputs and a closure mapping d(out) to d(inputs) (null = no grad). */
 export interface GradNode {
@@ -62,12 +64,17 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export function runBackward(root: Tensor, seed: Tensor): void {
   const order = topologicalOrder(root);
   const pending = new Map<Tensor, Tensor>([[root, seed]]);
+  // Sums this sweep made and nothing else has seen yet: further contributions are added into them
+  // in place (AddInPlace) instead of allocating a new sum each time. A sum leaves this set when
+  // its tensor's backward consumes it, since a backward may hand it on to several inputs.
+  const owned = new Set<Tensor>();
   noGrad(() => {
     for (let index = order.length - 1; index >= 0; index--) {
       const tensor = order[index];
       const gradient = pending.get(tensor);
       if (!gradient) continue;
       pending.delete(tensor);
+      owned.delete(gradient);
       const node = tensor.node;
       if (!node) {
         tensor.grad = tensor.grad ? ops.add(tensor.grad, gradient) : gradient;
@@ -83,7 +90,15 @@ export function runBackward(root: Tensor, seed: Tensor): void {
           );
         }
         const previous = pending.get(input);
-        pending.set(input, previous ? ops.add(previous, inputGradient) : inputGradient);
+        if (!previous) {
+          pending.set(input, inputGradient);
+        } else if (owned.has(previous)) {
+          runKernel(KERNELS.AddInPlace, [previous.info, inputGradient.info]);
+        } else {
+          const total = ops.add(previous, inputGradient);
+          owned.add(total);
+          pending.set(input, total);
+        }
       });
     }
   });

@@ -42,6 +42,19 @@ await describeBackends('autograd', () => {
       });
     });
 
+    it('a summed gradient handed on to two inputs is never added into in place afterwards', () => {
+      // A = p + x gets two contributions (a sum the sweep made); add's backward hands that one
+      // tensor to both p and the leaf x. p then receives w's contribution: adding it into the
+      // shared sum in place would also change what x receives. t = 2A + 3p = 12x, so dt/dx = 12.
+      const x = T.tensor([1, -2, 0.5, 4], [2, 2], { requiresGrad: true });
+      const p = T.mul(x, 2);
+      const A = T.add(p, x);
+      const twoA = T.add(T.mul(A, 1), T.mul(A, 1));
+      const w = T.mul(p, 3);
+      T.add(twoA, w).backward(T.ones([2, 2]));
+      expect(Array.from(x.grad!.toFloat32Array())).toEqual([12, 12, 12, 12]);
+    });
+
     it('a diamond: y = exp(x); z = y*y + tanh(y) reaches x through both branches', () => {
       const rng = new TestRng(3);
       checkOp({

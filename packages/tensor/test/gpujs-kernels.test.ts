@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hasKernel, runKernel, setBackend, getBackend } from '../src/engine/engine.js';
 import { KERNELS, type DType, type KernelName, type TensorInfo } from '../src/engine/kernels.js';
 import { gpujsInfo, probeGpujsModes, registerGpujsBackend, type GpujsMode } from '../src/backends/gpujs/index.js';
+import { applyDropoutMask } from '../src/engine/dropout-mask.js';
 
 const TOL = 1e-5;
 const LONG_TOL = 1e-4;
@@ -448,6 +449,51 @@ describe.each(variants)('gpujs kernels on $label', (variant) => {
       ),
       RUNS,
     );
+  });
+
+  it('MatMul with alpha and a bias [N]: alpha * op(a) op(b) + bias on every row', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 11 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom(1, 0.125, -1.75),
+        fc.boolean(),
+        seedArb,
+        (batch, M, K, N, transA, transB, alpha, withBias, seed) => {
+          const aShape = [...batch, ...(transA ? [K, M] : [M, K])];
+          const bShape = transB ? [N, K] : [K, N];
+          const a = randArray(size(aShape), seed);
+          const b = randArray(size(bShape), seed + 3);
+          const bias = randArray(N, seed + 5);
+          const inputs = [tensor(a, aShape), tensor(b, bShape), ...(withBias ? [tensor(bias, [N])] : [])];
+          const [y] = run('MatMul', inputs, { transA, transB, alpha });
+          const want = matmulRef(a, aShape, b, bShape, transA, transB);
+          expect(y.shape).toEqual(want.shape);
+          const expected = want.values.map((v, i) => alpha * v + (withBias ? bias[i % N] : 0));
+          expectClose(read(y), expected, TOL, 'MatMul alpha/bias');
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('Dropout multiplies by the host-hashed mask, bit for bit as the cpu backend', () => {
+    const x = randArray(1000, 21);
+    for (const [p, seed] of [
+      [0.1, 7],
+      [0.6, 0xfffffff0],
+    ] as const) {
+      const [y] = run('Dropout', [tensor(x, [10, 100])], { p, seed });
+      const mask = new Float32Array(1000);
+      // the cpu backend's mask (engine/dropout-mask.ts is shared; tests/ops-nn checks it against a BigInt hash)
+      applyDropoutMask(null, mask, p, seed);
+      expect(read(y)).toEqual(Array.from(x, (v, i) => Math.fround(Math.fround(v) * mask[i])));
+      expect(mask.filter((m) => m === 0).length).toBeGreaterThan(0);
+    }
   });
 
   it('MatMul is accurate on a larger product and gives zeros for K = 0', () => {

@@ -47,6 +47,32 @@ function runCase(c: MatmulCase, seed: number, fd: 'auto' | 'none' = 'auto') {
   });
 }
 
+/** alpha * op(a) op(b) + bias (bias [N] on every row), forward and gradients of a, b and bias. */
+function runEpilogueCase(c: MatmulCase, seed: number, alpha: number, withBias: boolean, fd: 'auto' | 'none' = 'auto') {
+  const { a, b } = shapesOf(c);
+  const rng = new TestRng(seed);
+  const atol = (2e-6 * Math.sqrt(c.k) + 1e-6) * Math.max(1, Math.abs(alpha)) + (withBias ? 1e-6 : 0);
+  const inputs = [
+    { shape: a, data: rng.uniform(shapeSize(a)) },
+    { shape: b, data: rng.uniform(shapeSize(b)) },
+    ...(withBias ? [{ shape: [c.n], data: rng.uniform(c.n) }] : []),
+  ];
+  return checkOp({
+    label: `matmul [${a}]${c.transA ? '^T' : ''} x [${b}]${c.transB ? '^T' : ''} alpha ${alpha}${withBias ? ' + bias' : ''}`,
+    inputs,
+    run: ([x, y, bias]) => T.matmul(x, y, { transA: c.transA, transB: c.transB, alpha, bias }),
+    ref: ([x, y, bias]) => {
+      const product = matmulRef(x, y, c.transA, c.transB);
+      // alpha * sum_k a b + bias[n], in float64
+      const data = Float64Array.from(product.data, (v, i) => alpha * v + (bias ? bias.data[i % c.n] : 0));
+      return { shape: product.shape, data };
+    },
+    forward: { rtol: 1e-5, atol },
+    fd,
+    seed,
+  });
+}
+
 const caseArb = fc.record({
   batch: fc.array(fc.constantFrom(1, 2, 3), { maxLength: 2 }),
   m: oddDim,
@@ -79,6 +105,44 @@ function matmulSuite(): void {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it('alpha and a bias [N] (the fused epilogue): forward and gradients of a, b and bias', () => {
+    fc.assert(
+      fc.property(
+        caseArb.filter((c) => !(c.shared && c.transA && c.batch.length > 0)),
+        fc.constantFrom(1, 0.125, -0.7),
+        fc.boolean(),
+        seedArb,
+        (c, alpha, withBias, seed) => {
+          runEpilogueCase({ ...c, shared: c.shared || c.batch.length === 0 }, seed, alpha, withBias);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // a batched a against a shared weight with a bias: the Linear layout, flattened to 2-D
+    runEpilogueCase({ batch: [2, 3], m: 5, k: 7, n: 4, transA: false, transB: true, shared: true }, 11, 1, true);
+    runEpilogueCase({ batch: [2], m: 3, k: 4, n: 5, transA: true, transB: false, shared: true }, 12, 0.5, true);
+    // K = 0: the product is empty, so the result is the bias rows
+    runEpilogueCase({ batch: [], m: 3, k: 0, n: 4, transA: false, transB: false, shared: true }, 13, 2, true, 'none');
+    // large enough for the threaded GEMM, with the epilogue after it
+    runEpilogueCase({ batch: [2], m: 130, k: 129, n: 131, transA: false, transB: true, shared: true }, 14, 0.125, true, 'none');
+  });
+
+  it('a hand-computed product with alpha and bias; a bias of the wrong length throws', () => {
+    const a = T.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = T.tensor([
+      [1, 0, 2],
+      [0, 1, -1],
+    ]);
+    expect(T.matmul(a, b, { alpha: 2, bias: T.tensor([10, 20, 30]) }).toArray()).toEqual([
+      [12, 24, 30],
+      [16, 28, 34],
+    ]);
+    expect(() => T.matmul(a, b, { bias: T.zeros([2]) })).toThrow(new Error('matmul: [2,2] x [2,3]: bias must be float32 [3], got float32 [2]'));
   });
 
   it('transA with a 2-D b shared across the batch: gradients of a and b', () => {

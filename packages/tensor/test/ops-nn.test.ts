@@ -278,6 +278,39 @@ await describeBackends('nn ops', (backend) => {
   describe('dropout', () => {
     const p = 0.1;
 
+    /** lowbias32 in BigInt arithmetic: an independent statement of the hash the contract names. */
+    const lowbias32 = (value: bigint): bigint => {
+      const M = 0xffffffffn;
+      let x = value & M;
+      x ^= x >> 16n;
+      x = (x * 0x7feb352dn) & M;
+      x ^= x >> 15n;
+      x = (x * 0x846ca68bn) & M;
+      x ^= x >> 16n;
+      return x;
+    };
+    /** The contract's mask: 0 where lowbias32(lowbias32(i) ^ seed) < floor(p 2^32), else fround(1/(1-p)). */
+    const referenceMask = (n: number, rate: number, seed: number): number[] => {
+      const threshold = BigInt(Math.floor(rate * 2 ** 32));
+      const kept = Math.fround(1 / (1 - rate));
+      return Array.from({ length: n }, (_, i) => (lowbias32(lowbias32(BigInt(i)) ^ BigInt(seed)) < threshold ? 0 : kept));
+    };
+
+    it('the mask is the documented hash of (seed, index), with the seed drawn from the generator', () => {
+      // 20050 elements: more than one 16K chunk of the cpu SIMD kernel, and not a multiple of 4
+      const n = 20050;
+      const x = T.rand([50, 401], { seed: 4, low: -2, high: 2 });
+      const xs = x.toFloat32Array();
+      for (const rate of [0.1, 0.37]) {
+        const seed = new T.Generator(17).nextUint32();
+        const y = T.dropout(x, rate, { generator: new T.Generator(17) }).toFloat32Array();
+        const mask = referenceMask(n, rate, seed);
+        // Bit-exact on every backend: float32 x times a float32 mask value is one rounding.
+        const expected = Array.from(xs, (v, i) => Math.fround(v * mask[i]));
+        expect(Array.from(y)).toEqual(expected);
+      }
+    });
+
     it('same seed, same mask; the generator advances between calls; a different seed differs', () => {
       const x = T.ones([64, 64]);
       const a = T.dropout(x, p, { generator: new T.Generator(42) }).toFloat32Array();
@@ -289,22 +322,40 @@ await describeBackends('nn ops', (backend) => {
       expect(Array.from(second)).not.toEqual(Array.from(a));
       const other = T.dropout(x, p, { generator: new T.Generator(43) }).toFloat32Array();
       expect(Array.from(other)).not.toEqual(Array.from(a));
+      // One draw per call, so a saved generator state replays the next mask.
+      const saved = new T.Generator(42);
+      saved.nextUint32();
+      const replay = T.dropout(x, p, { generator: saved }).toFloat32Array();
+      expect(Array.from(replay)).toEqual(Array.from(second));
     });
 
-    it('drops a fraction p (within 5 sigma) and scales the kept entries by exactly 1/(1-p)', () => {
+    it('drops a fraction p (within 5 sigma) and scales the kept entries by exactly fround(1/(1-p))', () => {
       for (const rate of [0.1, 0.5]) {
         const n = 200_000;
         const x = T.rand([n], { seed: 7, low: 0.5, high: 1.5 });
         const xs = x.toFloat32Array();
         const y = T.dropout(x, rate, { generator: new T.Generator(1) }).toFloat32Array();
         let dropped = 0;
-        const scale = 1 / (1 - rate);
+        const scale = Math.fround(1 / (1 - rate));
         for (let i = 0; i < n; i++) {
           if (y[i] === 0) dropped++;
-          else if (Math.abs(y[i] - xs[i] * scale) > 2e-7 * Math.abs(y[i])) throw new Error(`kept entry ${i}: ${y[i]} != ${xs[i]} / (1 - ${rate})`);
+          else if (y[i] !== Math.fround(xs[i] * scale)) throw new Error(`kept entry ${i}: ${y[i]} != ${xs[i]} * fround(1 / (1 - ${rate}))`);
         }
         const sigma = Math.sqrt((rate * (1 - rate)) / n);
         expect(Math.abs(dropped / n - rate)).toBeLessThan(5 * sigma);
+      }
+    });
+
+    it('masks of neighbouring seeds are uncorrelated (no shifted copies)', () => {
+      const n = 100_000;
+      const x = T.ones([n]);
+      const a = T.dropout(x, 0.5, { generator: new T.Generator(1) }).toFloat32Array();
+      const b = T.dropout(x, 0.5, { generator: new T.Generator(2) }).toFloat32Array();
+      for (const shift of [0, 1, 2]) {
+        let both = 0;
+        for (let i = 0; i + shift < n; i++) if (a[i] === 0 && b[i + shift] === 0) both++;
+        // Independent masks drop a given pair together with probability 1/4.
+        expect(Math.abs(both / (n - shift) - 0.25)).toBeLessThan(5 * Math.sqrt(0.1875 / n));
       }
     });
 
@@ -316,8 +367,10 @@ await describeBackends('nn ops', (backend) => {
       const out = y.toFloat32Array();
       const grad = x.grad!.toFloat32Array();
       const ws = w.toFloat32Array();
-      const expected = Array.from(out, (v, i) => (v === 0 ? 0 : ws[i] / 0.7));
-      expectClose(grad, expected, { rtol: 1e-6, atol: 0 });
+      const scale = Math.fround(1 / 0.7);
+      const expected = Array.from(out, (v, i) => (v === 0 ? 0 : Math.fround(ws[i] * scale)));
+      expect(Array.from(grad, (v) => (v === 0 ? 0 : v))).toEqual(expected);
+      expect(out.filter((v) => v === 0).length).toBeGreaterThan(0);
     });
 
     it('eval mode (training: false) and p = 0 are the identity', () => {

@@ -75,6 +75,11 @@ await describeBackends('reduce', () => {
         [[1000, 17], [0]],
         [[1000, 17], [0, 1]],
         [[2, 1000, 3], [0, 2]],
+        // leading-axes sums (bias gradients), row counts not a multiple of 8, with and without an outer kept axis
+        [[1003, 17], [0]],
+        [[5, 7, 3, 6], [0, 1]],
+        [[4, 13, 9], [1]],
+        [[3, 2, 11, 5], [1, 2]],
       ] as const) {
         checkOp({
           label: `${r.name} [${shape}] over [${axes}]`,
@@ -92,6 +97,7 @@ await describeBackends('reduce', () => {
     const tenth = Math.fround(0.1);
     expectClose(T.full([3, 100000], tenth).sum(1).toFloat32Array(), [1e5 * tenth, 1e5 * tenth, 1e5 * tenth], { rtol: 1e-5, atol: 0 });
     expectClose([T.full([100000, 3], tenth).mean().item()], [tenth], { rtol: 1e-5, atol: 0 });
+    expectClose(T.full([100003, 3], tenth).sum(0).toFloat32Array(), [100003 * tenth, 100003 * tenth, 100003 * tenth], { rtol: 1e-6, atol: 0 });
   });
 
   it('bad axes and int32 inputs throw', () => {

@@ -124,6 +124,78 @@ describe('cpu kernel path', () => {
   });
 });
 
+describe('Dropout', () => {
+  /** lowbias32 written out in BigInt arithmetic (independent of both kernels). */
+  const lowbias32 = (value: bigint): bigint => {
+    const M = 0xffffffffn;
+    let x = value & M;
+    x ^= x >> 16n;
+    x = (x * 0x7feb352dn) & M;
+    x ^= x >> 15n;
+    x = (x * 0x846ca68bn) & M;
+    return x ^ (x >> 16n);
+  };
+  const specials = [0, -0, -1.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4e38, -1e-40];
+  const cases: [string, Float32Array][] = [
+    ['n=1', f32([-0.3])],
+    ['n=7 specials', f32(specials)],
+    ['n=2*CHUNK+3', f32(new TestRng(5).uniform(2 * CHUNK + 3, -3, 3))],
+  ];
+  for (const [label, x] of cases) {
+    for (const [p, seed] of [
+      [0.1, 0],
+      [0.5, 0xdeadbeef],
+      [0.93, 12345],
+    ] as const) {
+      it(`${label}, p ${p}: both paths give x * mask with the hashed mask, bit for bit`, () => {
+        const threshold = BigInt(Math.floor(p * 2 ** 32));
+        const kept = Math.fround(1 / (1 - p));
+        const ref = Array.from(x, (v, i) => Math.fround(v * (lowbias32(lowbias32(BigInt(i)) ^ BigInt(seed)) < threshold ? 0 : kept)));
+        for (const path of PATHS) {
+          const [out] = run(path, KERNELS.Dropout, [info(x, [x.length])], { p, seed });
+          // toEqual tells -0 from 0 and matches NaN with NaN
+          expect(Array.from(out), `${label} [${path}]`).toEqual(ref);
+        }
+      });
+    }
+  }
+});
+
+describe('Add (same shapes, bias rows)', () => {
+  const specials = [0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4e38, 1e-45];
+  // [shape a, shape b]: same shapes across chunks, rows of odd widths, the row on either side
+  const cases: [number[], number[]][] = [
+    [[7], [7]],
+    [[2 * CHUNK + 3], [2 * CHUNK + 3]],
+    [[3, 1, 5], [3, 1, 5]],
+    [[37, 3], [3]],
+    [[2, 5000, 7], [7]],
+    [[1, 1, 13], [400, 13]],
+    [[9, 9], [1, 9]],
+  ];
+  for (const [sa, sb] of cases) {
+    it(`[${sa}] + [${sb}]: both paths give the float32 sums exactly`, () => {
+      const rng = new TestRng(sa.length * 31 + sb[0]);
+      const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+      const fill = (n: number) => f32(Array.from({ length: n }, (_, i) => (i < specials.length && rng.next() < 0.5 ? specials[i] : rng.uniform(1, -10, 10)[0])));
+      const a = fill(size(sa));
+      const b = fill(size(sb));
+      const out = sa.length >= sb.length ? sa.map((d, i) => Math.max(d, sb[i - (sa.length - sb.length)] ?? 1)) : sb.map((d, i) => Math.max(d, sa[i - (sb.length - sa.length)] ?? 1));
+      const cols = out[out.length - 1];
+      const ref = Array.from({ length: size(out) }, (_, i) => {
+        // a and b read at i (full size) or at i mod cols (a row), as the cases are built
+        const av = a.length === size(out) ? a[i] : a[i % cols];
+        const bv = b.length === size(out) ? b[i] : b[i % cols];
+        return Math.fround(av + bv);
+      });
+      for (const path of PATHS) {
+        const [y] = run(path, KERNELS.Add, [info(a, sa), info(b, sb)]);
+        expect(Array.from(y), `[${path}]`).toEqual(ref);
+      }
+    });
+  }
+});
+
 describe('Gelu / GeluGrad', () => {
   const specials = [0, -0, 1e-30, -1e-30, 1e-6, -1e-6, 0.75179, -0.75179, -0.7518, 5, 6, -8, -10, -12, -13, 20, -20, 1e30, -1e30, 3.4e38, -3.4e38];
   const cases: [string, Float32Array][] = [

@@ -45,6 +45,12 @@ export const KERNELS = {
   Relu: 'Relu',
   /** [x] {scale, bias} -> x * scale + bias, elementwise. */
   Affine: 'Affine',
+  /**
+   * [x] {p, seed: uint32} -> x * mask, mask[i] = 0 where dropoutHash(seed, i) < floor(p * 2^32),
+   * else fround(1 / (1 - p)) (engine/dropout-mask.ts; i is the flat index). Same seed, same mask
+   * on every backend, so the backward is this kernel on dy with the forward's seed.
+   */
+  Dropout: 'Dropout',
   /** [x, dy] -> dy * gelu'(x). */
   GeluGrad: 'GeluGrad',
   /** [x, dy] -> dy * (x > 0). */
@@ -52,7 +58,8 @@ export const KERNELS = {
   /** [x] {axes: number[] (sorted, non-negative), keepDims: boolean} -> sum over axes. */
   Sum: 'Sum',
   /**
-   * [a, b] {transA, transB} -> [...batch, M, N].
+   * [a, b] or [a, b, bias [N]] {transA, transB, alpha = 1} -> [...batch, M, N]:
+   * C = alpha * op(a) op(b) (+ bias, added to every output row).
    * a: [...batch, M, K] ([...batch, K, M] when transA); b: [...batch, K, N] ([..., N, K] when transB)
    * or a 2-D b shared across the batch. Batch dims of a and b (when b is batched) are equal.
    */

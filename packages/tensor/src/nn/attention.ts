@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { matmul, permute, reshape, scale, softmax, fromHostArray } from '../ops/index.js';
+import { matmul, permute, reshape, softmax, fromHostArray } from '../ops/index.js';
 import { formatShape } from '../shape.js';
 
 /** float32's lowest value: the additive mask value HF uses (torch.finfo(float32).min). */
@@ -35,7 +35,8 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, op
   const q = splitHeads(query, heads);
   const k = splitHeads(key, heads);
   const v = splitHeads(value, heads);
-  const scores = scale(matmul(q, k, { transB: true }), 1 / Math.sqrt(hidden / heads));
+  // The 1/sqrt(d_head) scale is the product's alpha, not a pass of its own over [B, heads, Lq, Lk].
+  const scores = matmul(q, k, { transB: true, alpha: 1 / Math.sqrt(hidden / heads) });
   let probabilities = softmax(scores, options.mask);
   if (options.dropProbabilities) probabilities = options.dropProbabilities(probabilities);
   const context = matmul(probabilities, v);

@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor.js';
 import { Generator } from '../random.js';
-import { add, matmul, embedding, layerNorm, dropout, zeros, ones, randn } from '../ops/index.js';
+import { matmul, embedding, layerNorm, dropout, zeros, ones, randn } from '../ops/index.js';
 import { formatShape } from '../shape.js';
 import { Module } from './module.js';
 
@@ -25,8 +25,8 @@ export class Linear extends Module {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} -> ${this.outFeatures}): input ${formatShape(x.shape)} has last dim ${x.shape[x.rank - 1]}, expected ${this.inFeatures}`);
     }
-    const product = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(product, this.bias) : product;
+    // One kernel: the bias rides in the product's epilogue (its gradient: column sums of dy).
+    return matmul(x, this.weight, { transB: true, bias: this.bias ?? undefined });
   }
 }
 

@@ -1,11 +1,10 @@
 import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
 import type { Generator } from '../random.js';
-import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { callKernel, callKernel1, fromHostArray } from './kernel-call.js';
+import { callKernel, callKernel1 } from './kernel-call.js';
 import { reshape } from './shape-ops.js';
-import { mul } from './elementwise.js';
 
 export interface EmbeddingOptions {
   /** Lookups of this row produce no gradient (torch nn.Embedding padding_idx). */
@@ -65,14 +64,19 @@ export interface DropoutOptions {
   training?: boolean;
 }
 
-/** Inverted dropout: zeroes each entry with probability p, scales the rest by 1/(1-p). */
+/**
+ * Inverted dropout: zeroes each entry with probability p, scales the rest by fround(1/(1-p)).
+ * x [...] -> [...]. Draws one uint32 from `generator` per call (none in eval mode or at p = 0).
+ */
 export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (options.training === false || p === 0) return x;
-  const keep = new Float32Array(sizeOf(x.shape));
-  const scaleKept = 1 / (1 - p);
-  for (let i = 0; i < keep.length; i++) keep[i] = options.generator.random() < p ? 0 : scaleKept;
-  return mul(x, fromHostArray(keep, x.shape));
+  if (x.dtype !== 'float32') throw new Error(`dropout: expected float32, got ${x.dtype} ${formatShape(x.shape)}`);
+  // One draw per call: the mask itself is a hash of (seed, index), so the backward regenerates
+  // it from the seed instead of keeping it, and a saved generator state still replays every mask.
+  const seed = options.generator.nextUint32();
+  const out = callKernel1(KERNELS.Dropout, [x], { p, seed });
+  return attach(out, 'dropout', [x], (dy) => [callKernel1(KERNELS.Dropout, [dy], { p, seed })]);
 }
 
 export interface CrossEntropyOptions {

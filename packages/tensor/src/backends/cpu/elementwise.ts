@@ -2,6 +2,8 @@ import { KERNELS, type KernelFunc, type TensorInfo } from '../../engine/kernels.
 import { registerKernel } from '../../engine/engine.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../shape.js';
 import { CPU, floats, output, values, type HostArray } from './storage.js';
+import { applyDropoutMask, dropoutAttrs, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
+import { simdAdd, simdAddRow, simdDropout, simdKernelsActive } from './simd/index.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
@@ -10,6 +12,11 @@ type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
  * One loop per op keeps each loop monomorphic (a per-element callback costs ~10x).
  */
 function binaryRun(op: BinaryOp, x: HostArray, xi: number, xs: number, y: HostArray, yi: number, ys: number, out: Float32Array, oi: number, count: number): void {
+  // Both contiguous (same shapes, bias rows): no stride multiplies in the loop.
+  if (xs === 1 && ys === 1) {
+    denseRun(op, x, xi, y, yi, out, oi, count);
+    return;
+  }
   switch (op) {
     case 'Add':
       for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] + y[yi + j * ys];
@@ -22,6 +29,26 @@ function binaryRun(op: BinaryOp, x: HostArray, xi: number, xs: number, y: HostAr
       return;
     case 'Div':
       for (let j = 0; j < count; j++) out[oi + j] = x[xi + j * xs] / y[yi + j * ys];
+      return;
+  }
+}
+
+function denseRun(op: BinaryOp, x: HostArray, xi: number, y: HostArray, yi: number, out: Float32Array, oi: number, count: number): void {
+  const d = xi - oi;
+  const e = yi - oi;
+  const end = oi + count;
+  switch (op) {
+    case 'Add':
+      for (let i = oi; i < end; i++) out[i] = x[i + d] + y[i + e];
+      return;
+    case 'Sub':
+      for (let i = oi; i < end; i++) out[i] = x[i + d] - y[i + e];
+      return;
+    case 'Mul':
+      for (let i = oi; i < end; i++) out[i] = x[i + d] * y[i + e];
+      return;
+    case 'Div':
+      for (let i = oi; i < end; i++) out[i] = x[i + d] / y[i + e];
       return;
   }
 }
@@ -58,6 +85,25 @@ function broadcastBinary(op: BinaryOp, a: TensorInfo, b: TensorInfo): TensorInfo
     }
   }
   return output(out, shape);
+}
+
+/**
+ * The Add shapes the SIMD module takes (float32 both sides): equal shapes (residuals, gradient
+ * sums) and a row broadcast onto every row, [..., C] + [C] either way round (bias rows).
+ * Null for anything else, which goes through broadcastBinary.
+ */
+function simdAddPath(a: TensorInfo, b: TensorInfo): TensorInfo | null {
+  const x = values(a);
+  const y = values(b);
+  if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) return null;
+  const shape = broadcastShapes('Add', a.shape, b.shape);
+  if (x.length === y.length && x.length === sizeOf(shape)) return output(simdAdd(x, y), shape);
+  const cols = shape[shape.length - 1];
+  const isRow = (info: TensorInfo): boolean => sizeOf(info.shape) === cols && info.shape[info.shape.length - 1] === cols;
+  if (shape.length === 0 || cols === 0) return null;
+  if (x.length === sizeOf(shape) && isRow(b)) return output(simdAddRow(x, y), shape);
+  if (y.length === sizeOf(shape) && isRow(a)) return output(simdAddRow(y, x), shape);
+  return null;
 }
 
 /** Merges adjacent axes whose strides chain in every input; drops size-1 axes. */
@@ -127,7 +173,10 @@ export function unary(fn: (x: number) => number): KernelFunc {
 }
 
 export function registerElementwiseKernels(): void {
-  registerKernel(CPU, KERNELS.Add, ([a, b]) => [broadcastBinary('Add', a, b)]);
+  registerKernel(CPU, KERNELS.Add, ([a, b]) => {
+    const fast = simdKernelsActive() ? simdAddPath(a, b) : null;
+    return [fast ?? broadcastBinary('Add', a, b)];
+  });
   registerKernel(CPU, KERNELS.Sub, ([a, b]) => [broadcastBinary('Sub', a, b)]);
   registerKernel(CPU, KERNELS.Mul, ([a, b]) => [broadcastBinary('Mul', a, b)]);
   registerKernel(CPU, KERNELS.Div, ([a, b]) => [broadcastBinary('Div', a, b)]);
@@ -140,7 +189,18 @@ export function registerElementwiseKernels(): void {
   registerKernel(CPU, KERNELS.Affine, ([x], attrs) => {
     const factor = attrs.scale as number;
     const offset = (attrs.bias as number) ?? 0;
-    return unary((v) => v * factor + offset)([x], attrs);
+    // Its own loop: through `unary`'s shared call site a fresh closure per call runs megamorphic.
+    const input = floats(x);
+    const out = new Float32Array(input.length);
+    for (let i = 0; i < input.length; i++) out[i] = input[i] * factor + offset;
+    return [output(out, x.shape)];
+  });
+  registerKernel(CPU, KERNELS.Dropout, ([x], attrs) => {
+    const { p, seed } = dropoutAttrs('cpu kernel Dropout', attrs);
+    if (simdKernelsActive()) return [output(simdDropout(floats(x), dropoutThreshold(p), dropoutScale(p), seed), x.shape)];
+    const out = new Float32Array(sizeOf(x.shape));
+    applyDropoutMask(floats(x), out, p, seed);
+    return [output(out, x.shape)];
   });
   registerKernel(CPU, KERNELS.ReluGrad, ([x, dy]) => {
     const input = floats(x);

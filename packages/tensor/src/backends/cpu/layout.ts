@@ -2,10 +2,49 @@ import { KERNELS, type TensorInfo } from '../../engine/kernels.js';
 import { registerKernel } from '../../engine/engine.js';
 import { formatShape, sizeOf, stridesOf } from '../../shape.js';
 import { CPU, output, values, type HostArray } from './storage.js';
-import { forEachIndex, mergeAxes } from './elementwise.js';
+import { mergeAxes } from './elementwise.js';
 
 function like(source: HostArray, length: number): HostArray {
   return source instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
+}
+
+/**
+ * out[outStart + idx . outStrides] = input[inStart + idx . inStrides] for every index of `dims`:
+ * axes merged where both sides chain, then contiguous inner runs copied by a plain loop (no
+ * per-element callback, no subarray objects). Slice and its gradient are this copy.
+ */
+function copyBox(
+  input: HostArray,
+  inStart: number,
+  inStrides: readonly number[],
+  out: HostArray,
+  outStart: number,
+  outStrides: readonly number[],
+  dims: readonly number[],
+): void {
+  if (sizeOf(dims) === 0) return;
+  const [merged, readStrides, writeStrides] = mergeAxes(dims, [...inStrides], [...outStrides]);
+  const rank = merged.length;
+  const inner = merged[rank - 1];
+  const ri = readStrides[rank - 1];
+  const wi = writeStrides[rank - 1];
+  const counter = new Array<number>(rank).fill(0);
+  const total = sizeOf(merged);
+  let read = inStart;
+  let write = outStart;
+  for (let done = 0; done < total; done += inner) {
+    if (ri === 1 && wi === 1) for (let j = 0; j < inner; j++) out[write + j] = input[read + j];
+    else for (let j = 0; j < inner; j++) out[write + j * wi] = input[read + j * ri];
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      counter[axis]++;
+      read += readStrides[axis];
+      write += writeStrides[axis];
+      if (counter[axis] < merged[axis]) break;
+      read -= readStrides[axis] * merged[axis];
+      write -= writeStrides[axis] * merged[axis];
+      counter[axis] = 0;
+    }
+  }
 }
 
 /** Copies the box [begin, begin+size) of `x` into a dense array. */
@@ -14,9 +53,7 @@ function sliceBox(x: TensorInfo, begin: readonly number[], size: readonly number
   const strides = stridesOf(x.shape);
   const out = like(input, sizeOf(size));
   const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
-  forEachIndex(size, [strides], (i, [offset]) => {
-    out[i] = input[start + offset];
-  });
+  copyBox(input, start, strides, out, 0, stridesOf(size), size);
   return out;
 }
 
@@ -93,9 +130,7 @@ export function registerLayoutKernels(): void {
     const out = new Float32Array(sizeOf(shape));
     const grad = values(dy);
     const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
-    forEachIndex(dy.shape, [strides], (i, [offset]) => {
-      out[start + offset] = grad[i];
-    });
+    copyBox(grad, 0, stridesOf(dy.shape), out, start, strides, dy.shape);
     return [output(out, shape)];
   });
 

@@ -67,15 +67,35 @@ export function getCpuGemm(): Gemm {
   return activeGemm;
 }
 
+/**
+ * c[r, j] = alpha * c[r, j] + bias[j] over `rows` rows of n, in place: the product's epilogue.
+ * One pass after the GEMM is cheaper than seeding C with the bias and accumulating, which costs a
+ * fill plus a copy of C into wasm memory.
+ */
+function epilogue(c: Float32Array, rows: number, n: number, alpha: number, bias: Float32Array | null): void {
+  if (bias === null) {
+    for (let i = 0; i < c.length; i++) c[i] *= alpha;
+    return;
+  }
+  for (let r = 0, base = 0; r < rows; r++, base += n) {
+    if (alpha === 1) for (let j = 0; j < n; j++) c[base + j] += bias[j];
+    else for (let j = 0; j < n; j++) c[base + j] = c[base + j] * alpha + bias[j];
+  }
+}
+
 export function registerMatmulKernel(): void {
-  registerKernel(CPU, KERNELS.MatMul, ([aInfo, bInfo], attrs) => {
+  registerKernel(CPU, KERNELS.MatMul, ([aInfo, bInfo, biasInfo], attrs) => {
     const transA = attrs.transA as boolean;
     const transB = attrs.transB as boolean;
+    const alpha = (attrs.alpha as number | undefined) ?? 1;
     const rankA = aInfo.shape.length;
     const rankB = bInfo.shape.length;
     const m = transA ? aInfo.shape[rankA - 1] : aInfo.shape[rankA - 2];
     const k = transA ? aInfo.shape[rankA - 2] : aInfo.shape[rankA - 1];
     const n = transB ? bInfo.shape[rankB - 2] : bInfo.shape[rankB - 1];
+    if (biasInfo && (biasInfo.shape.length !== 1 || biasInfo.shape[0] !== n)) {
+      throw new Error(`cpu kernel MatMul: bias must be [${n}] (the output's last dim), got [${biasInfo.shape.join(', ')}]`);
+    }
     const batchShape = aInfo.shape.slice(0, -2);
     const batch = sizeOf(batchShape);
     const c = new Float32Array(batch * m * n);
@@ -93,6 +113,7 @@ export function registerMatmulKernel(): void {
       strideB: rankB === 2 ? 0 : k * n,
       strideC: m * n,
     });
+    if (alpha !== 1 || biasInfo) epilogue(c, batch * m, n, alpha, biasInfo ? floats(biasInfo) : null);
     return [output(c, [...batchShape, m, n])];
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Which implementation the cpu backend's non-GEMM hot kernels (Gelu, GeluGrad, Softmax,
- * SoftmaxGrad, LayerNorm, LayerNormGrad, CrossEntropy, CrossEntropyGrad, AdamW) run:
+ * SoftmaxGrad, LayerNorm, LayerNormGrad, CrossEntropy, CrossEntropyGrad, AdamW, Dropout, and Add of same shapes or a bias row) run:
  * 'wasm-simd' where the runtime validates WebAssembly SIMD, else the plain-JS loops. Decided once;
  * on a runtime with SIMD the wasm path is used and its failures are errors, never a quiet switch
  * to JS. RETRO_CPU_SIMD=0 (environment) or setCpuKernelPath('js') opt out, for comparisons.
@@ -66,5 +66,8 @@ export {
   simdCrossEntropy,
   simdCrossEntropyGrad,
   simdAdamW,
+  simdDropout,
+  simdAdd,
+  simdAddRow,
   type AdamWHyper,
 } from './kernels.js';

@@ -36,6 +36,82 @@ export function simdGelu(x: Float32Array): Float32Array {
   return out;
 }
 
+/**
+ * [x] -> x * mask, the Dropout kernel's mask (engine/dropout-mask.ts) hashed four lanes at a
+ * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
+ */
+export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const chunk = Math.min(n, CHUNK);
+  const {
+    at: [px],
+    total,
+  } = regions([pad4(chunk) * 4]);
+  const arena = simdArena();
+  arena.reserve(total, 'Dropout');
+  const heap = arena.f32;
+  const x0 = px >> 2;
+  for (let s = 0; s < n; s += chunk) {
+    const len = Math.min(chunk, n - s);
+    heap.set(x.subarray(s, s + len), x0);
+    // The hash's element index is s + i: chunks continue the one sequence.
+    arena.kernels.dropout(px, pad4(len), s | 0, seed | 0, threshold | 0, scale);
+    out.set(heap.subarray(x0, x0 + len), s);
+  }
+  return out;
+}
+
+/** [x, y] of the same length -> x + y. */
+export function simdAdd(x: Float32Array, y: Float32Array): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const chunk = Math.min(n, CHUNK);
+  const {
+    at: [px, py],
+    total,
+  } = regions([chunk * 4, chunk * 4]);
+  const arena = simdArena();
+  arena.reserve(total, 'Add');
+  const heap = arena.f32;
+  for (let s = 0; s < n; s += chunk) {
+    const len = Math.min(chunk, n - s);
+    heap.set(x.subarray(s, s + len), px >> 2);
+    heap.set(y.subarray(s, s + len), py >> 2);
+    arena.kernels.add_rows(px, py, 1, len);
+    out.set(heap.subarray(px >> 2, (px >> 2) + len), s);
+  }
+  return out;
+}
+
+/** x [R, C] + row [C] on every row -> [R, C] (a bias row). */
+export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
+  const cols = row.length;
+  const rows = cols === 0 ? 0 : x.length / cols;
+  const out = new Float32Array(x.length);
+  if (rows === 0) return out;
+  const perChunk = Math.min(rows, rowsPerChunk(cols));
+  const {
+    at: [px, pr],
+    total,
+  } = regions([perChunk * cols * 4, cols * 4]);
+  const arena = simdArena();
+  arena.reserve(total, 'Add');
+  const heap = arena.f32;
+  heap.set(row, pr >> 2);
+  for (let r0 = 0; r0 < rows; r0 += perChunk) {
+    const count = Math.min(perChunk, rows - r0);
+    const s = r0 * cols;
+    const len = count * cols;
+    heap.set(x.subarray(s, s + len), px >> 2);
+    arena.kernels.add_rows(px, pr, count, cols);
+    out.set(heap.subarray(px >> 2, (px >> 2) + len), s);
+  }
+  return out;
+}
+
 /** [x, dy] (same length) -> dy * gelu'(x), elementwise. */
 export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
   const n = x.length;

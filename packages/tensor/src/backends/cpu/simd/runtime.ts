@@ -28,6 +28,8 @@ export interface SimdExports {
   ): void;
   ce_stats(pl: number, rows: number, cols: number, pstats: number): void;
   ce_grad(pl: number, rows: number, cols: number, plse: number, factor: number): void;
+  dropout(px: number, n: number, base: number, key: number, thr: number, scale: number): void;
+  add_rows(px: number, pr: number, rows: number, cols: number): void;
   adamw(
     pp: number,
     pg: number,

@@ -3,6 +3,8 @@ import type { KernelAttrs, KernelFunc, TensorInfo } from '../../../engine/kernel
 import type { Codegen } from '../program.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from '../shape.js';
 import { activeBackend, expectInputs, expectSameShape, numberAttr, out } from './common.js';
+import { applyDropoutMask, dropoutAttrs } from '../../../engine/dropout-mask.js';
+import { GpujsStorage } from '../storage.js';
 import { mapStrided, type MapBody } from './strided.js';
 
 /**
@@ -122,6 +124,25 @@ const affine: KernelFunc = (inputs, attrs: KernelAttrs) => {
   return [out(backend, storage, x.shape)];
 };
 
+/**
+ * GL has no dependable 32-bit integer arithmetic, so the mask is hashed on the host (the very
+ * loop the cpu backend runs, hence bit-identical) and multiplied in on the device.
+ */
+const dropout: KernelFunc = (inputs, attrs) => {
+  expectInputs('Dropout', inputs, 1);
+  const backend = activeBackend('Dropout');
+  const [x] = inputs;
+  const { p, seed } = dropoutAttrs('gpujs kernel Dropout', attrs);
+  const size = x.shape.reduce((n, d) => n * d, 1);
+  const maskValues = new Float32Array(size);
+  applyDropoutMask(null, maskValues, p, seed);
+  const mask = backend.fromHost(maskValues) as GpujsStorage;
+  const maskArg = { storage: mask, strides: contiguousStrides(x.shape), offset: 0 };
+  const storage = mapStrided(backend, 'Dropout', x.shape, [contiguous(backend, 'Dropout', x), maskArg], ([v, m]) => ({ expr: `${v} * ${m}` }));
+  mask.dispose();
+  return [out(backend, storage, x.shape)];
+};
+
 const where: KernelFunc = (inputs) => {
   expectInputs('Where', inputs, 3);
   const backend = activeBackend('Where');
@@ -157,6 +178,7 @@ export const elementwiseKernels: Record<string, KernelFunc> = {
     expr: `${dy} * (cdf + ${x} * Math.exp(-0.5 * ${x} * ${x}) * 0.3989422804014327)`,
   })),
   ReluGrad: gradKernel('ReluGrad', (x, dy) => ({ expr: `${dy} * (${x} > 0.0 ? 1.0 : 0.0)` })),
+  Dropout: dropout,
   Where: where,
   Cast: cast,
 };

@@ -10,7 +10,7 @@ import type { GpujsBackend } from '../backend.js';
 import { k, type Program } from '../program.js';
 import { sizeOf } from '../shape.js';
 import { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, out, shapeStr, zerosStorage } from './common.js';
+import { activeBackend, expectInputs, numberAttr, out, shapeStr, zerosStorage } from './common.js';
 
 interface MatMulDims {
   batch: number;
@@ -67,22 +67,43 @@ function setConstants(constants: Record<string, number>, d: MatMulDims): void {
   Object.assign(constants, { M: d.M, K: d.K, N: d.N, AB: d.aB, SAM: d.sAM, SAK: d.sAK, BB: d.bB, SBK: d.sBK, SBN: d.sBN });
 }
 
+/** What the product goes through before it is stored: alpha (params p[0]) and a bias row. */
+interface Epilogue {
+  alpha: boolean;
+  bias: boolean;
+}
+
+/** The kernel's parameter list: a, b, then bias and p when the epilogue uses them. */
+function params(e: Epilogue): string {
+  return ['a', 'b', ...(e.bias ? ['bias'] : []), ...(e.alpha ? ['p'] : [])].join(', ');
+}
+
+/** `s` scaled by alpha and offset by bias[column], as the epilogue asks. */
+function finish(s: string, e: Epilogue, column: string): string {
+  const scaled = e.alpha ? `${s} * p[0]` : s;
+  return e.bias ? `${scaled} + bias[${column}]` : scaled;
+}
+
+function suffix(e: Epilogue): string {
+  return `${e.bias ? '+bias' : ''}${e.alpha ? '*alpha' : ''}`;
+}
+
 /** One output per thread (GL modes). */
-function plainProgram(d: MatMulDims): Program {
+function plainProgram(d: MatMulDims, e: Epilogue): Program {
   return {
-    name: 'MatMul',
+    name: `MatMul${suffix(e)}`,
     grid: { x: d.N, y: d.M, z: d.batch },
     source: (cg, constants) => {
       setConstants(constants, d);
       const i = cg.int('i');
       return [
-        'function(a, b) {',
+        `function(${params(e)}) {`,
         cg.ids,
         cg.def('ao', `${cg.gz} * ${k('AB')} + ${cg.gy} * ${k('SAM')}`),
         cg.def('bo', `${cg.gz} * ${k('BB')} + ${cg.gx} * ${k('SBN')}`),
         'let s = 0.0;',
         `for (let i = 0; i < ${k('K')}; i++) { s += a[${cg.use('ao')} + ${i} * ${k('SAK')}] * b[${cg.use('bo')} + ${i} * ${k('SBK')}]; }`,
-        'return s;',
+        `return ${finish('s', e, cg.gx)};`,
         '}',
       ].join(' ');
     },
@@ -90,10 +111,10 @@ function plainProgram(d: MatMulDims): Program {
 }
 
 /** Four rows (m = 4 * gy + j, clamped to M - 1) per thread, K unrolled by 4 (cpu/webasm). */
-function blockedProgram(d: MatMulDims): Program {
+function blockedProgram(d: MatMulDims, e: Epilogue): Program {
   const k4 = d.K - (d.K % 4);
   return {
-    name: 'MatMul/4rows',
+    name: `MatMul/4rows${suffix(e)}`,
     grid: { x: d.N, y: Math.ceil(d.M / 4), z: d.batch },
     vec4: true,
     source: (cg, constants) => {
@@ -104,7 +125,7 @@ function blockedProgram(d: MatMulDims): Program {
       const sak = k('SAK');
       const sbk = k('SBK');
       const lines = [
-        'function(a, b) {',
+        `function(${params(e)}) {`,
         cg.ids,
         cg.def('m0', `${cg.gy} * 4`),
         // rows past M read row M-1 (always in bounds); their results are dropped
@@ -137,7 +158,7 @@ function blockedProgram(d: MatMulDims): Program {
           '}',
         );
       }
-      lines.push('return [s0, s1, s2, s3];', '}');
+      lines.push(`return [${rows.map((j) => finish(`s${j}`, e, cg.gx)).join(', ')}];`, '}');
       return lines.join(' ');
     },
   };
@@ -169,20 +190,43 @@ export function matmulStorage(
   bShape: readonly number[],
   transA: boolean,
   transB: boolean,
+  alpha = 1,
+  bias: GpujsStorage | null = null,
 ): { storage: GpujsStorage; shape: number[] } {
   const d = matmulDims(aShape, bShape, transA, transB);
   const size = sizeOf(d.outShape);
   if (size === 0) return { storage: new GpujsStorage(new Float32Array(0), 0), shape: d.outShape };
-  if (d.K === 0) return { storage: zerosStorage(backend, size), shape: d.outShape };
-  if (backend.glStyle) return { storage: backend.run(plainProgram(d), [a, b]), shape: d.outShape };
-  const raw = backend.runRaw(blockedProgram(d), [a, b]) as Float32Array;
+  if (d.K === 0 && bias === null) return { storage: zerosStorage(backend, size), shape: d.outShape };
+  const e: Epilogue = { alpha: alpha !== 1, bias: bias !== null };
+  // alpha is an argument, not a constant: it must not recompile the kernel per value
+  const args: (GpujsStorage | Float32Array)[] = [a, b, ...(bias ? [bias] : []), ...(e.alpha ? [new Float32Array([alpha])] : [])];
+  if (d.K === 0) {
+    // an empty product is zero, so the result is the bias rows (bias[gx] read as a broadcast)
+    return { storage: backend.run(biasRowsProgram(d), [bias!]), shape: d.outShape };
+  }
+  if (backend.glStyle) return { storage: backend.run(plainProgram(d, e), args), shape: d.outShape };
+  const raw = backend.runRaw(blockedProgram(d, e), args) as Float32Array;
   return { storage: new GpujsStorage(deinterleave(raw, d), size), shape: d.outShape };
 }
 
+/** out[.., n] = bias[n] over the output grid (the K = 0 product with a bias). */
+function biasRowsProgram(d: MatMulDims): Program {
+  return {
+    name: 'MatMul/biasRows',
+    grid: { x: d.N, y: d.M, z: d.batch },
+    source: (cg) => `function(bias) { ${cg.ids} return bias[${cg.gx}]; }`,
+  };
+}
+
 const matmul: KernelFunc = (inputs, attrs) => {
-  expectInputs('MatMul', inputs, 2);
+  expectInputs('MatMul', inputs, 2, 3);
   const backend = activeBackend('MatMul');
-  const [a, b] = inputs;
+  const [a, b, bias] = inputs;
+  const alpha = numberAttr('MatMul', attrs, 'alpha', 1);
+  const n = attrs.transB === true ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
+    throw new Error(`gpujs kernel MatMul: bias must be [${n}] (the output's last dim), got ${shapeStr(bias.shape)}`);
+  }
   const { storage, shape } = matmulStorage(
     backend,
     backend.storageOf(a, 'MatMul'),
@@ -191,6 +235,8 @@ const matmul: KernelFunc = (inputs, attrs) => {
     b.shape,
     attrs.transA === true,
     attrs.transB === true,
+    alpha,
+    bias ? backend.storageOf(bias, 'MatMul') : null,
   );
   return [out(backend, storage, shape)];
 };
