@@ -3,23 +3,10 @@ import { registerKernel } from '../../engine/engine.js';
 import { sizeOf } from '../../shape.js';
 import { CPU, floats, output } from './storage.js';
 
-/** The product contract the MatMul kernel needs; the WebAssembly GEMM and the plain loop both meet it. */
-export interface GemmArgs {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  a: Float32Array;
-  b: Float32Array;
-  c: Float32Array;
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
-  accumulate?: boolean;
-}
+import type { GemmArgs } from './gemm/index.js';
 
+/** The product contract the MatMul kernel needs; the WebAssembly GEMM and the plain loop both meet it. */
+export type { GemmArgs };
 export type Gemm = (args: GemmArgs) => void;
 
 /**

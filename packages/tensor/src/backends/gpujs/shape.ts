@@ -4,36 +4,16 @@
  * reduced here to (dims, per-input strides, base offsets) before any source is generated.
  */
 
-export function sizeOf(shape: readonly number[]): number {
-  let size = 1;
-  for (const d of shape) size *= d;
-  return size;
-}
+import { broadcastShapes as broadcastShapesOf, sizeOf, stridesOf } from '../../shape.js';
+
+export { sizeOf };
 
 /** Row-major strides of a contiguous tensor of `shape` ([] for a scalar). */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = stride;
-    stride *= shape[i];
-  }
-  return strides;
-}
+export const contiguousStrides = stridesOf;
 
 /** numpy broadcasting of two shapes; `where` names the caller for the error message. */
 export function broadcastShapes(a: readonly number[], b: readonly number[], where: string): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out = new Array<number>(rank);
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast (dim ${i}: ${da} vs ${db})`);
-    }
-    out[i] = da === 1 ? db : da;
-  }
-  return out;
+  return broadcastShapesOf(where, a, b);
 }
 
 /**
