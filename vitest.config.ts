@@ -16,6 +16,7 @@ export default defineConfig({
         name,
         root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
         include: ['test/**/*.test.ts'],
+        setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
         testTimeout: 120_000,
         hookTimeout: 120_000,
       },

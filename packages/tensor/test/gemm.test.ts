@@ -25,7 +25,11 @@ function randomArray(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Float64 reference for one product: C[m,n] = op(A) op(B) (+ C0), read at element offsets. */
+/**
+ * Float64 reference for one product: C[m,n] = op(A) op(B) (+ C0), read at element offsets.
+ * `magnitude` is max over C of sum |a||b| (+ |c0|): float32 summation error scales with it, not with
+ * |C|, which can be tiny when terms cancel (m = n = 1, k = 2 made that flaky).
+ */
 function reference(
   transA: boolean,
   transB: boolean,
@@ -38,24 +42,27 @@ function reference(
   bOff: number,
   c0?: Float32Array,
   cOff = 0,
-): Float64Array {
-  const out = new Float64Array(m * n);
+): Float64Array & { magnitude: number } {
+  const out = Object.assign(new Float64Array(m * n), { magnitude: 0 });
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let sum = c0 ? c0[cOff + i * n + j] : 0;
+      let size = Math.abs(sum);
       for (let p = 0; p < k; p++) {
         const av = transA ? a[aOff + p * m + i] : a[aOff + i * k + p];
         const bv = transB ? b[bOff + j * k + p] : b[bOff + p * n + j];
         sum += av * bv;
+        size += Math.abs(av * bv);
       }
       out[i * n + j] = sum;
+      out.magnitude = Math.max(out.magnitude, size);
     }
   }
   return out;
 }
 
-/** max|got - ref| / max|ref| over one product stored at `off` in `got`. */
-function relError(got: Float32Array, off: number, ref: Float64Array): number {
+/** max|got - ref| / max(|ref|, sum |a||b|) over one product stored at `off` in `got`. */
+function relError(got: Float32Array, off: number, ref: Float64Array & { magnitude?: number }): number {
   let err = 0;
   let scale = 0;
   for (let i = 0; i < ref.length; i++) {
@@ -64,6 +71,7 @@ function relError(got: Float32Array, off: number, ref: Float64Array): number {
     err = Math.max(err, Math.abs(g - ref[i]));
     scale = Math.max(scale, Math.abs(ref[i]));
   }
+  scale = Math.max(scale, ref.magnitude ?? 0);
   return scale === 0 ? err : err / scale;
 }
 
