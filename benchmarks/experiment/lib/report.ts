@@ -3,7 +3,7 @@
  * (MLM vs RetroMAE losses per step) and metrics.svg (main scores vs training step).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { renderLinePlot, type PlotSeries } from '@retro/train';
+import { parseMetrics, renderLinePlot, type MetricsRecord, type PlotSeries } from '@retro/train';
 import { METRIC_LABELS, PYTORCH_REFERENCE, type MetricKey, type ModelName } from './reference.js';
 
 export interface EvalRecord {
@@ -19,20 +19,12 @@ export interface EvalRecord {
   texts: number;
 }
 
-export interface MetricsLine {
-  step: number;
-  loss: number;
-  encoderLoss?: number;
-  decoderLoss?: number;
-  lr: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-  elapsed: number;
-}
+/** One metrics.jsonl line, as @retro/train writes it. */
+export type MetricsLine = MetricsRecord;
 
 export function readMetrics(file: string): MetricsLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine);
+  return parseMetrics(readFileSync(file, 'utf8'), file);
 }
 
 export interface TrainingSummary {
