@@ -65,6 +65,16 @@ export abstract class PreTrainedTokenizer {
   private readonly sinkA = new TokenSink();
   private readonly sinkB = new TokenSink();
 
+
+  /** tokenizer_config.json's `added_tokens_decoder`: id -> the added token's settings, as transformers writes it. */
+  protected addedTokensDecoder(): Record<string, unknown> {
+    const added: Record<string, unknown> = {};
+    for (const a of this.addedTokens) {
+      added[String(a.id)] = { content: a.content, lstrip: a.lstrip, normalized: a.normalized, rstrip: a.rstrip, single_word: a.single_word, special: a.special };
+    }
+    return added;
+  }
+
   protected constructor(
     vocab: readonly string[],
     addedTokens: readonly AddedToken[],

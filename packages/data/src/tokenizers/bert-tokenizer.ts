@@ -165,10 +165,7 @@ export class BertTokenizer extends PreTrainedTokenizer implements WordVisitor {
 
   /** tokenizer_config.json contents, as transformers writes for BertTokenizer(Fast). */
   tokenizerConfig(): Record<string, unknown> {
-    const added: Record<string, unknown> = {};
-    for (const a of this.addedTokens) {
-      added[String(a.id)] = { content: a.content, lstrip: a.lstrip, normalized: a.normalized, rstrip: a.rstrip, single_word: a.single_word, special: a.special };
-    }
+    const added = this.addedTokensDecoder();
     const n = this.specialTokenNames;
     return {
       added_tokens_decoder: added,

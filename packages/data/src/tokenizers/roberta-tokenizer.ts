@@ -156,10 +156,7 @@ export class RobertaTokenizer extends PreTrainedTokenizer implements PieceVisito
   }
 
   tokenizerConfig(): Record<string, unknown> {
-    const added: Record<string, unknown> = {};
-    for (const a of this.addedTokens) {
-      added[String(a.id)] = { content: a.content, lstrip: a.lstrip, normalized: a.normalized, rstrip: a.rstrip, single_word: a.single_word, special: a.special };
-    }
+    const added = this.addedTokensDecoder();
     const n = this.specialTokenNames;
     return {
       add_prefix_space: this.addPrefixSpace,
