@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { simdKernelsWat, SIMD_KERNEL_EXPORTS } from './simd-kernels-wat.mjs';
+import { writeOrCheck } from './generated-file.mjs';
 
 /** 4 GiB, the wasm32 ceiling; an unshared memory reserves nothing up front. */
 const MAX_PAGES = 65536;
@@ -56,21 +57,7 @@ function render(b64) {
 const args = process.argv.slice(2);
 const { wat, b64 } = await assemble();
 const text = render(b64);
-if (args.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outFile, 'utf8');
-  } catch {}
-  if (current !== text) {
-    console.error(`build-simd-kernels: ${outFile} is stale; run node packages/tensor/scripts/build-simd-kernels.mjs`);
-    process.exit(1);
-  }
-  console.log('build-simd-kernels: wasm-bytes.ts is up to date');
-} else {
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, text);
-  console.log(`build-simd-kernels: wrote ${outFile} (${Math.round((b64.length * 3) / 4)} bytes of wasm)`);
-}
+writeOrCheck('build-simd-kernels', outFile, text, args, `${Math.round((b64.length * 3) / 4)} bytes of wasm`);
 const watFile = args.includes('--wat') ? args[args.indexOf('--wat') + 1] : undefined;
 if (watFile) {
   mkdirSync(dirname(watFile), { recursive: true });

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { gemmWat, CTRL, MR, NR } from './gemm-wat.mjs';
+import { writeOrCheck } from './generated-file.mjs';
 
 /** 4 GiB: the wasm32 ceiling. Shared memories must declare a maximum; V8 reserves it lazily. */
 const MAX_PAGES = 65536;
@@ -78,20 +79,7 @@ function render(b64) {
 const args = process.argv.slice(2);
 const { texts, b64 } = await assemble();
 const text = render(b64);
-if (args.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outFile, 'utf8');
-  } catch {}
-  if (current !== text) {
-    console.error(`build-wasm: ${outFile} is stale; run node packages/tensor/scripts/build-wasm.mjs`);
-    process.exit(1);
-  }
-  console.log('build-wasm: wasm-bytes.ts is up to date');
-} else {
-  writeFileSync(outFile, text);
-  console.log(`build-wasm: wrote ${outFile} (${Object.keys(b64).length} modules)`);
-}
+writeOrCheck('build-wasm', outFile, text, args, `${Object.keys(b64).length} modules`);
 const watDir = args.includes('--wat') ? args[args.indexOf('--wat') + 1] : undefined;
 if (watDir) {
   mkdirSync(watDir, { recursive: true });
