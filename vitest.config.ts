@@ -10,11 +10,11 @@ const alias = Object.fromEntries(
 export default defineConfig({
   resolve: { alias },
   test: {
-    projects: packages.map((name) => ({
+    projects: [...packages.map((name) => `packages/${name}`), 'benchmarks'].map((dir) => ({
       resolve: { alias },
       test: {
-        name,
-        root: fileURLToPath(new URL(`./packages/${name}`, import.meta.url)),
+        name: dir.replace(/^packages\//, ''),
+        root: fileURLToPath(new URL(`./${dir}`, import.meta.url)),
         include: ['test/**/*.test.ts'],
         setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
         testTimeout: 120_000,

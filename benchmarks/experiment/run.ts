@@ -22,8 +22,9 @@ import { parseOptions, type ExperimentOptions } from './lib/options.js';
 import { BudgetSpent, ExperimentState, TimeBudget } from './lib/state.js';
 import { checkAgainstEncode, embedBoth, openCheckpoint } from './lib/embed.js';
 import { loadExperimentSuite, suiteTexts } from './lib/suite.js';
+import { measureStepCost, type StepCost } from './lib/step-cost.js';
 import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
-import { lossPlot, metricPlot, readMetrics, resultsMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
+import { lossPlot, metricPlot, readMetrics, resultsMarkdown, stepTableMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
 import type { MetricKey } from './lib/reference.js';
 
 /** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
@@ -97,7 +98,9 @@ function versions(): Record<string, unknown> {
 
 async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
   const seeds = Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i);
-  const settings = { steps: o.steps, batchSize: o.batchSize, seeds, vocab: o.vocab, limit: o.limit ?? null, evalAt: o.evalAt, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
+  // Seeds and --eval-at only pick which stages run (each stage's name holds its seed and step),
+  // so later invocations may add seeds or evaluation points to the same experiment.
+  const settings = { steps: o.steps, batchSize: o.batchSize, vocab: o.vocab, limit: o.limit ?? null, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
   if (o.dryRun) {
     log(`options ${JSON.stringify(o, null, 2)}`);
     log(`pretrain args (mlm, seed ${seeds[0]}): retro ${pretrainArgs(o, 'mlm', seeds[0]!, join(o.out, 'shards'), join(o.out, 'tokenizer'), join(o.out, 'runs', 'mlm-s0')).join(' ')}`);
@@ -117,9 +120,16 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
     const done = state.done(name);
     if (done) return done.result as T;
     if (budget.expired()) throw new BudgetSpent(name);
+    state.claim(name);
     log(`stage ${name}`);
     const started = new Date();
-    const result = await body();
+    let result: T;
+    try {
+      result = await body();
+    } catch (error) {
+      state.release(name);
+      throw error;
+    }
     const rec = state.finish(name, started, result);
     log(`stage ${name} done in ${rec.seconds.toFixed(1)} s`);
     return result;
@@ -224,6 +234,7 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
         const name = `pretrain:${kind}-s${seed}`;
         if (!state.done(name)) {
           const args = pretrainArgs(o, kind, seed, shards, tokenizerDir, runDir);
+          state.claim(name);
           for (;;) {
             const done = completedStep(runDir);
             if (done >= o.steps) break;
@@ -252,15 +263,31 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
         await evalCheckpoint(kind, seed, o.steps, join(runDir, `checkpoint-${o.steps}`));
       }
     }
+    if (o.only.includes('mlm') && o.only.includes('retromae')) {
+      // Timing needs the machine to itself: with another invocation training, leave it for later.
+      const others = state.liveClaimsOfOthers();
+      if (others.length > 0) log(`step-cost: deferred while ${others.join(', ')} run(s); rerun the command when they are done`);
+      else {
+        await stage('step-cost', async () =>
+          measureStepCost(join(o.out, 'step-cost'), runRetro, (kind, runDir, total) =>
+            pretrainArgs({ ...o, steps: total, segmentSteps: total, logEvery: 5 }, kind, o.firstSeed, shards, tokenizerDir, runDir),
+          ),
+        );
+      }
+    }
   } catch (error) {
     if (!(error instanceof BudgetSpent)) throw error;
     log(`${error.message} (used ${(budget.usedSeconds() / 60).toFixed(1)} min)`);
   } finally {
+    state.releaseAll();
     writeReport(o, state, seeds);
   }
 }
 
-function writeReport(o: ExperimentOptions, state: ExperimentState, seeds: number[]): void {
+/** The report covers every seed the experiment has results for, not just this invocation's. */
+function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSeeds: number[]): void {
+  const recordedSeeds = Object.keys(state.data.stages).flatMap((name) => /-s(\d+)(@|$)/.exec(name)?.[1] ?? []).map(Number);
+  const seeds = [...new Set([...recordedSeeds, ...invocationSeeds])].sort((a, b) => a - b);
   const evals = Object.entries(state.data.stages)
     .filter(([name]) => name.startsWith('eval:'))
     .flatMap(([, rec]) => (rec.result as { records: EvalRecord[] }).records);
@@ -275,7 +302,7 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, seeds: number
   const stageTimes = Object.fromEntries(Object.entries(state.data.stages).map(([k, v]) => [k, Math.round(v.seconds * 10) / 10]));
   const results = {
     settings: state.data.settings,
-    complete: finals.length > 0 && seeds.every((s) => o.only.every((m) => finals.some((r) => r.model === m && r.seed === s))),
+    complete: finals.length > 0 && seeds.every((s) => (['init', 'mlm', 'retromae'] as const).every((m) => finals.some((r) => r.model === m && r.seed === s))),
     versions: versions(),
     invocations: state.data.invocations,
     data: {
@@ -294,7 +321,9 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, seeds: number
   const trained = training.map((t) => `${t.model} s${t.seed} ${t.steps}/${o.steps} steps`).join(', ') || 'nothing';
   const evaluated = [...new Set(finals.map((r) => `${r.model} s${r.seed}`))].join(', ') || 'nothing';
   const status = `${results.complete ? 'complete' : 'INCOMPLETE (rerun the command to continue)'} — trained: ${trained}; evaluated at the final step: ${evaluated}.`;
-  writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status }));
+  const stepTable = `\n### Scores by training step\n\nEvery evaluated checkpoint (step 0 = the untrained initialisation of that seed).\n\n${stepTableMarkdown(evals, bm25)}`;
+  const stepCost = state.done('step-cost')?.result as StepCost | undefined;
+  writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status, stepCost }) + stepTable);
   if (runs.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(runs, `MLM vs RetroMAE loss (H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
   if (evals.length) writeFileSync(join(reportDir, 'metrics.svg'), metricPlot(evals, 'cmteb-lite main scores vs training step'));
   log(`report: ${reportDir}`);

@@ -117,6 +117,19 @@ function meanOf(values: number[]): number | undefined {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 }
 
+/** Sample standard deviation (n - 1); undefined below two values. */
+export function sampleSd(values: number[]): number | undefined {
+  if (values.length < 2) return undefined;
+  const m = meanOf(values)!;
+  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
+}
+
+/** "mean" for one value, "mean ± sd" for several (sd over seeds). */
+function meanSd(values: number[]): string {
+  const sd = sampleSd(values);
+  return sd === undefined ? fmt(meanOf(values)) : `${fmt(meanOf(values))} ± ${fmt(sd)}`;
+}
+
 /** results.md: ours vs PyTorch per model and pooling, BM25, final losses, step time. */
 export function resultsMarkdown(input: {
   finals: EvalRecord[];
@@ -127,12 +140,18 @@ export function resultsMarkdown(input: {
   seeds: number[];
   /** One line saying what is finished, e.g. for a run stopped by --time-budget. */
   status?: string;
+  /** The step-cost stage's measurement (both objectives alternating, machine to itself). */
+  stepCost?: { mlmSecondsPerStep: number; retromaeSecondsPerStep: number; ratio: number };
 }): string {
   const out: string[] = [];
   if (input.status) out.push(`**Status:** ${input.status}`, '');
   const models: ModelName[] = ['init', 'mlm', 'retromae'];
   const names: Record<ModelName, string> = { init: 'init', mlm: 'MLM', retromae: 'RetroMAE' };
-  const seedNote = input.seeds.length > 1 ? ` (mean over seeds ${input.seeds.join(', ')})` : ` (seed ${input.seeds[0]})`;
+  const seedsOf = (m: ModelName) => [...new Set(input.finals.filter((r) => r.model === m).map((r) => r.seed))];
+  const seedNote =
+    input.seeds.length > 1
+      ? ` (seeds ${input.seeds.join(', ')}; mean ± sample sd over the seeds each model has, n = ${models.map((m) => `${names[m]} ${seedsOf(m).length}`).join(', ')})`
+      : ` (seed ${input.seeds[0]})`;
   out.push(`Zero-shot on cmteb-lite, ×100, after ${input.steps} steps${seedNote}.` + (input.limit ? ` **Eval subset: --limit ${input.limit} — not comparable to the PyTorch numbers.**` : ''));
   out.push('"ours" = this repository (TypeScript, @retro/*); "PT" = the PyTorch reference run; – = not reported.');
   out.push('');
@@ -143,8 +162,8 @@ export function resultsMarkdown(input: {
     out.push(`|---|${models.map(() => '---:|---:').join('|')}|---:|---:|`);
     for (const key of Object.keys(METRIC_LABELS) as MetricKey[]) {
       const cells = models.map((m) => {
-        const ours = meanOf(input.finals.filter((r) => r.model === m && r.pooling === pooling && Number.isFinite(r.scores[key])).map((r) => r.scores[key]!));
-        return `${fmt(ours)} | ${fmt(PYTORCH_REFERENCE[pooling][key]?.[m])}`;
+        const ours = input.finals.filter((r) => r.model === m && r.pooling === pooling && Number.isFinite(r.scores[key])).map((r) => r.scores[key]!);
+        return `${ours.length ? meanSd(ours) : '–'} | ${fmt(PYTORCH_REFERENCE[pooling][key]?.[m])}`;
       });
       out.push(`| ${METRIC_LABELS[key]} | ${cells.join(' | ')} | ${fmt(input.bm25?.[key])} | ${fmt(PYTORCH_REFERENCE.bm25[key])} |`);
     }
@@ -152,7 +171,7 @@ export function resultsMarkdown(input: {
   }
   out.push('### Training');
   out.push('');
-  out.push('| run | final loss ours | PT | encoder ours | PT | decoder ours | PT | s/step | tokens/s | train time |');
+  out.push(`| run | final loss ours | PT | encoder ours | PT | decoder ours | PT | s/step | tokens/s | train time |`);
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of input.training) {
     const pt = t.model === 'mlm' ? [PYTORCH_REFERENCE.finalLoss.mlm, undefined, undefined] : [undefined, PYTORCH_REFERENCE.finalLoss.retromaeEncoder, PYTORCH_REFERENCE.finalLoss.retromaeDecoder];
@@ -160,10 +179,44 @@ export function resultsMarkdown(input: {
       `| ${t.model === 'mlm' ? 'MLM' : 'RetroMAE'} s${t.seed} (${t.steps} steps) | ${fmt(t.finalLoss, 2)} | ${fmt(pt[0], 2)} | ${fmt(t.finalEncoderLoss, 2)} | ${fmt(pt[1], 2)} | ${fmt(t.finalDecoderLoss, 2)} | ${fmt(pt[2], 2)} | ${fmt(t.secondsPerStep, 2)} | ${fmt(t.tokensPerSecond, 0)} | ${fmt(t.trainSeconds / 60, 1)} min |`,
     );
   }
-  const mlm = meanOf(input.training.filter((t) => t.model === 'mlm').map((t) => t.secondsPerStep));
-  const rmae = meanOf(input.training.filter((t) => t.model === 'retromae').map((t) => t.secondsPerStep));
   out.push('');
-  out.push(`Final loss = mean of the logged losses over the last ${input.training[0]?.window ?? 50} steps. RetroMAE "final loss" is encoder + decoder. s/step and tokens/s are medians over metrics windows (first window excluded).`);
-  if (mlm && rmae) out.push(`RetroMAE / MLM step time: **${(rmae / mlm).toFixed(2)}×** (PyTorch: ~${PYTORCH_REFERENCE.stepCostRatio}×).`);
+  out.push(
+    `Final loss = mean of the logged losses over the last ${input.training[0]?.window ?? 50} steps. RetroMAE "final loss" is encoder + decoder. ` +
+      `s/step and tokens/s are wall-clock medians over metrics windows (first window excluded); runs that shared the two cores with another run (see the README's run log) show that, not a step cost.`,
+  );
+  const c = input.stepCost;
+  if (c) {
+    out.push(
+      `Step cost on these batches, both objectives alternating in one sitting with the machine to itself (step-cost stage): MLM ${c.mlmSecondsPerStep.toFixed(2)} s, RetroMAE ${c.retromaeSecondsPerStep.toFixed(2)} s, ` +
+        `RetroMAE / MLM **${c.ratio.toFixed(2)}×** (PyTorch: ~${PYTORCH_REFERENCE.stepCostRatio}×).`,
+    );
+  } else out.push('Step cost ratio: not measured yet (the step-cost stage runs once no other invocation is training).');
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * Scores at every evaluated step (step 0 = the initialisation, shared by both objectives), one row
+ * per model, seed and step, CLS and mean pooling side by side: where training passes the untrained
+ * encoder, and how the two objectives compare along the way.
+ */
+export function stepTableMarkdown(records: EvalRecord[], bm25?: Partial<Record<MetricKey, number>>): string {
+  const keys: MetricKey[] = ['retrieval.ndcg10', 'reranking.map', 'sts.spearman'];
+  const rows = new Map<string, { model: ModelName; seed: number; step: number; cls?: EvalRecord; mean?: EvalRecord }>();
+  for (const r of records) {
+    const id = `${r.model}|${r.seed}|${r.step}`;
+    const row = rows.get(id) ?? { model: r.model, seed: r.seed, step: r.step };
+    row[r.pooling] = r;
+    rows.set(id, row);
+  }
+  const order: Record<ModelName, number> = { init: 0, mlm: 1, retromae: 2 };
+  const sorted = [...rows.values()].sort((a, b) => a.seed - b.seed || order[a.model] - order[b.model] || a.step - b.step);
+  const out: string[] = [];
+  out.push(`| model | seed | step | ${keys.map((k) => `${METRIC_LABELS[k]} CLS`).join(' | ')} | ${keys.map((k) => `${METRIC_LABELS[k]} mean`).join(' | ')} |`);
+  out.push(`|---|---:|---:|${keys.map(() => '---:').join('|')}|${keys.map(() => '---:').join('|')}|`);
+  for (const r of sorted) {
+    const cells = (rec?: EvalRecord) => keys.map((k) => fmt(rec?.scores[k]));
+    out.push(`| ${r.model} | ${r.seed} | ${r.step} | ${cells(r.cls).join(' | ')} | ${cells(r.mean).join(' | ')} |`);
+  }
+  if (bm25) out.push(`| BM25 | – | – | ${keys.map((k) => fmt(bm25[k])).join(' | ')} | ${keys.map((k) => fmt(bm25[k])).join(' | ')} |`);
   return `${out.join('\n')}\n`;
 }

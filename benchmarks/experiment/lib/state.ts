@@ -2,8 +2,12 @@
  * The runner's memory between invocations: OUT/state.json records each finished stage with its
  * result and seconds, so a rerun skips it. The settings that change results are stored too, and a
  * rerun with different ones is refused (otherwise a resumed run would mix two experiments).
+ *
+ * Several invocations may share one OUT at once (e.g. one per seed, which uses two cores better
+ * than one process does): every write re-reads the file under a lock and merges, and a stage
+ * being worked on is claimed by its process so no two processes run it together.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface StageRecord {
@@ -17,9 +21,11 @@ export interface StageRecord {
 
 export interface StateFile {
   version: 1;
-  /** Settings that decide the numbers (steps, batch, seeds, vocab, eval limit, ...). */
+  /** Settings that decide the numbers (steps, batch, vocab, eval limit, ...); seeds and eval steps only pick stages. */
   settings: Record<string, unknown>;
   stages: Record<string, StageRecord>;
+  /** Stages a live process is working on now: stage -> pid and start. */
+  claims?: Record<string, { pid: number; since: string }>;
   /** Seconds spent per pretrain stage across invocations (also while unfinished). */
   partialSeconds: Record<string, number>;
   invocations: Array<{ startedAt: string; argv: string[] }>;
@@ -27,13 +33,17 @@ export interface StateFile {
 
 export class ExperimentState {
   private readonly file: string;
+  private readonly lockDir: string;
   data: StateFile;
 
   constructor(out: string, settings: Record<string, unknown>, argv: string[]) {
     this.file = join(out, 'state.json');
-    if (existsSync(this.file)) {
-      this.data = JSON.parse(readFileSync(this.file, 'utf8')) as StateFile;
-      const before = JSON.stringify(this.data.settings);
+    this.lockDir = join(out, 'state.lock');
+    this.data = this.update((data) => {
+      // files from before seeds/evalAt left the settings: those two never decided a stage's numbers
+      const { seeds: _seeds, evalAt: _evalAt, ...recorded } = data.settings;
+      data.settings = recorded;
+      const before = JSON.stringify(data.settings);
       const now = JSON.stringify(settings);
       if (before !== now) {
         throw new Error(
@@ -41,15 +51,47 @@ export class ExperimentState {
             'Use another --out (or delete that folder) to start a different experiment.',
         );
       }
-    } else {
-      this.data = { version: 1, settings, stages: {}, partialSeconds: {}, invocations: [] };
-    }
-    this.data.invocations.push({ startedAt: new Date().toISOString(), argv });
-    this.save();
+      data.invocations.push({ startedAt: new Date().toISOString(), argv });
+    }, settings);
   }
 
   done(stage: string): StageRecord | undefined {
-    return this.data.stages[stage];
+    return this.data.stages[stage] ?? this.update(() => undefined).stages[stage];
+  }
+
+  /**
+   * Marks `stage` as this process's; throws naming the other process when a live one holds it.
+   * Claims of dead processes (a killed run) are taken over.
+   */
+  claim(stage: string): void {
+    this.update((data) => {
+      const held = data.claims?.[stage];
+      if (held && held.pid !== process.pid && processAlive(held.pid)) {
+        throw new Error(`run.ts: stage ${stage} is being run by process ${held.pid} since ${held.since}; pick other --seed/--only for this invocation`);
+      }
+      data.claims = { ...data.claims, [stage]: { pid: process.pid, since: new Date().toISOString() } };
+    });
+  }
+
+  /** Stages other live processes hold now, e.g. ['pretrain:mlm-s43 (pid 123)']. */
+  liveClaimsOfOthers(): string[] {
+    const claims = this.update(() => undefined).claims ?? {};
+    return Object.entries(claims)
+      .filter(([, held]) => held.pid !== process.pid && processAlive(held.pid))
+      .map(([stage, held]) => `${stage} (pid ${held.pid})`);
+  }
+
+  /** Drops every claim of this process (on exit or a signal). */
+  releaseAll(): void {
+    this.update((data) => {
+      for (const [stage, held] of Object.entries(data.claims ?? {})) if (held.pid === process.pid) delete data.claims![stage];
+    });
+  }
+
+  release(stage: string): void {
+    this.update((data) => {
+      if (data.claims?.[stage]?.pid === process.pid) delete data.claims[stage];
+    });
   }
 
   finish(stage: string, startedAt: Date, result: unknown, seconds?: number): StageRecord {
@@ -60,23 +102,67 @@ export class ExperimentState {
       seconds: seconds ?? (Date.now() - startedAt.getTime()) / 1000,
       result,
     };
-    this.data.stages[stage] = record;
-    this.save();
+    this.update((data) => {
+      data.stages[stage] = record;
+      if (data.claims?.[stage]?.pid === process.pid) delete data.claims[stage];
+    });
     return record;
   }
 
   addPartialSeconds(stage: string, seconds: number): number {
-    this.data.partialSeconds[stage] = (this.data.partialSeconds[stage] ?? 0) + seconds;
-    this.save();
-    return this.data.partialSeconds[stage]!;
+    return this.update((data) => {
+      data.partialSeconds[stage] = (data.partialSeconds[stage] ?? 0) + seconds;
+    }).partialSeconds[stage]!;
   }
 
-  /** Temp file + rename, so an interrupted write never leaves a half state file. */
-  save(): void {
+  /**
+   * Read-modify-write of state.json under a lock directory (mkdir is atomic), written through a
+   * temp file + rename so an interrupted write never leaves a half state file.
+   */
+  private update(change: (data: StateFile) => void, initialSettings?: Record<string, unknown>): StateFile {
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify(this.data, null, 2)}\n`);
-    renameSync(tmp, this.file);
+    this.lock();
+    try {
+      const data: StateFile = existsSync(this.file)
+        ? (JSON.parse(readFileSync(this.file, 'utf8')) as StateFile)
+        : { version: 1, settings: initialSettings ?? {}, stages: {}, partialSeconds: {}, invocations: [] };
+      change(data);
+      const tmp = `${this.file}.tmp-${process.pid}`;
+      writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
+      renameSync(tmp, this.file);
+      this.data = data;
+      return data;
+    } finally {
+      rmdirSync(this.lockDir);
+    }
+  }
+
+  private lock(): void {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        mkdirSync(this.lockDir);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // A lock older than 30 s belongs to a process that died between mkdir and rmdir.
+        if (Date.now() - statSync(this.lockDir).mtimeMs > 30_000) {
+          rmdirSync(this.lockDir);
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`run.ts: ${this.lockDir} is held for over 30 s; remove it if no run.ts is running`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

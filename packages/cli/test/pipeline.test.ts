@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildWordPieceVocab, writeWordPieceVocab } from '@retro/data';
+import { buildWordPieceVocab, ShardDataset, writeWordPieceVocab } from '@retro/data';
 import { main } from '@retro/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-pipeline-'));
@@ -90,5 +90,28 @@ describe('retro CLI end to end', () => {
     const evaluated = await run(['eval', '--model', checkpoint, '--data', join(root, 'suite'), '--tasks', 'sts']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(evaluated.stdout).toMatch(/sts\s+spearman -?\d/);
+  });
+
+  it('prepare --whole-word picks the word grouping stored for masking: jieba words or single characters', async () => {
+    const dir = join(root, 'whole-word');
+    mkdirSync(join(dir, 'corpus'), { recursive: true });
+    // words jieba knows as words, so jieba grouping must differ from one-token words
+    writeFileSync(join(dir, 'corpus', 'part-000.json'), JSON.stringify([{ id: 0, uniqueKey: 'a', titleUkey: 't', dataType: '句子', title: '', content: '中华人民共和国成立了。我们喜欢学习中文。' }]));
+    const tokenizerDir = join(dir, 'tokenizer');
+    await writeWordPieceVocab(await buildWordPieceVocab(['中华人民共和国成立了。我们喜欢学习中文。'], { minCharFrequency: 1 }), tokenizerDir);
+    const starts: Record<string, number[]> = {};
+    for (const grouping of ['jieba', 'wordpiece']) {
+      const out = join(dir, grouping);
+      const result = await run(['prepare', '--input', join(dir, 'corpus'), '--tokenizer', tokenizerDir, '--output', out, '--whole-word', grouping]);
+      expect(result.code, result.stderr).toBe(0);
+      const shard = ShardDataset.open(out).loadShard(0);
+      starts[grouping] = Array.from(shard.wordStarts);
+      expect(ShardDataset.open(out).manifest.config?.segmenter).toBe(grouping === 'jieba' ? 'jieba' : 'none');
+    }
+    expect(starts.wordpiece!.every((s) => s === 1), `wordpiece: ${starts.wordpiece}`).toBe(true);
+    expect(starts.jieba!.filter((s) => s === 0).length, `jieba: ${starts.jieba}`).toBeGreaterThan(5);
+    const bad = await run(['prepare', '--input', join(dir, 'corpus'), '--tokenizer', tokenizerDir, '--output', join(dir, 'x'), '--whole-word', 'bpe']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/whole-word.*jieba.*wordpiece/s);
   });
 });

@@ -9,6 +9,7 @@ export interface PrepareOptions {
   maxLength: number;
   shardTokens: number;
   sentenceTerminators?: string;
+  wholeWord: 'jieba' | 'wordpiece';
   overwrite: boolean;
 }
 
@@ -29,6 +30,14 @@ export const prepareCommand: CommandSpec = {
     { name: 'max-length', type: 'integer', default: 512, min: 8, description: 'Tokens per sequence, [CLS] and [SEP] included' },
     { name: 'shard-tokens', type: 'integer', default: 4194304, min: 1024, description: 'Tokens per shard file (the loader shuffles across shards at training time)' },
     { name: 'sentence-terminators', type: 'string', placeholder: 'CHARS', description: 'Characters that end a sentence for chunking (default 。！？；…!?; ; the reference experiment used 。！？)' },
+    {
+      name: 'whole-word',
+      type: 'enum',
+      choices: ['jieba', 'wordpiece'],
+      default: 'jieba',
+      description:
+        'Word grouping stored for whole-word masking: jieba (Chinese words, as Chinese-BERT-wwm) or wordpiece (`##` continuations only, as HF DataCollatorForWholeWordMask: every CJK character is its own word)',
+    },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared' },
   ],
   examples: [

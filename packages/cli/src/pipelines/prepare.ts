@@ -15,6 +15,7 @@ export async function runPrepare(options: PrepareOptions): Promise<unknown> {
     maxSeqLength: options.maxLength,
     maxTokensPerShard: options.shardTokens,
     force: options.overwrite,
+    segmenter: options.wholeWord === 'wordpiece' ? 'none' : 'jieba',
     split: options.sentenceTerminators ? { terminators: options.sentenceTerminators } : undefined,
   });
   return result;
