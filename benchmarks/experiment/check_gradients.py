@@ -5,8 +5,9 @@ model.safetensors and config.json itself; shares no code with the TypeScript pac
     python3 benchmarks/experiment/check_gradients.py OUT.json [--entries 2]
 
 Prints one line per checked entry (the largest-magnitude gradient and random ones of each
-listed tensor) and exits 1 if any error exceeds 1e-4 relative to max(|fd|, 1e-3 x the tensor's
-largest |grad|): float32 rounding is relative to a tensor's scale, not to its tiniest entries."""
+listed tensor) and exits 1 if any |ours - fd| exceeds 1e-4 x the tensor's largest |grad| (the
+tolerance ../shared/fixtures/README.md suggests for float32: rounding scales with a tensor's
+largest terms, not with its tiniest entries). Plain relative errors are printed too."""
 import json, struct, sys
 import numpy as np
 
@@ -80,6 +81,7 @@ def loss():
 reference = loss()
 print(f'loss: ours (float32) {data["loss"]:.7f}  numpy float64 {reference:.7f}  rel {abs(data["loss"] - reference) / reference:.1e}')
 worst = abs(data['loss'] - reference) / reference
+worst_relative = worst
 rng = np.random.default_rng(0)
 names = [n for n in data['grads'] if not n.endswith('key.bias')]  # key biases: zero gradient by softmax shift invariance
 for name in names:
@@ -95,8 +97,10 @@ for name in names:
         down = loss()
         flat[i] = original
         fd = (up - down) / (2 * h)
-        err = abs(ours[i] - fd) / max(abs(fd), 1e-3 * np.abs(ours).max(), 1e-12)
-        worst = max(worst, err)
-        print(f'{name}[{i}]: ours {ours[i]: .6e}  fd64 {fd: .6e}  rel {err:.1e}')
-print(f'worst relative error {worst:.1e} over {len(names)} tensors')
+        scaled = abs(ours[i] - fd) / max(np.abs(ours).max(), 1e-12)
+        relative = abs(ours[i] - fd) / max(abs(fd), 1e-12)
+        worst = max(worst, scaled)
+        worst_relative = max(worst_relative, relative)
+        print(f'{name}[{i}]: ours {ours[i]: .6e}  fd64 {fd: .6e}  err/max|grad| {scaled:.1e}  rel {relative:.1e}')
+print(f'{len(names)} tensors: worst |ours - fd| / max|grad| {worst:.1e}, worst plain relative error {worst_relative:.1e}')
 sys.exit(0 if worst < 1e-4 else 1)

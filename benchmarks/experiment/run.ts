@@ -234,6 +234,11 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
         const name = `pretrain:${kind}-s${seed}`;
         if (!state.done(name)) {
           const args = pretrainArgs(o, kind, seed, shards, tokenizerDir, runDir);
+          const holder = state.liveClaimsOfOthers().find((c) => c.startsWith(`${name} `));
+          if (holder) {
+            log(`${name}: another invocation is training it (${holder}); skipping it and its evaluations here`);
+            continue;
+          }
           state.claim(name);
           for (;;) {
             const done = completedStep(runDir);

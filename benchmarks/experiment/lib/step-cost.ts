@@ -35,7 +35,7 @@ export async function measureStepCost(
   argsFor: (kind: 'mlm' | 'retromae', runDir: string, totalSteps: number) => string[],
   options: { stepsPerSegment?: number; rounds?: number } = {},
 ): Promise<StepCost> {
-  const stepsPerSegment = options.stepsPerSegment ?? 30;
+  const stepsPerSegment = options.stepsPerSegment ?? 20;
   const rounds = options.rounds ?? 2;
   rmSync(dir, { recursive: true, force: true });
   const windows = { mlm: [] as number[], retromae: [] as number[] };
