@@ -100,13 +100,14 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
   const seeds = Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i);
   // Seeds and --eval-at only pick which stages run (each stage's name holds its seed and step),
   // so later invocations may add seeds or evaluation points to the same experiment.
-  const settings = { steps: o.steps, batchSize: o.batchSize, vocab: o.vocab, limit: o.limit ?? null, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
+  const settings = { steps: o.steps, batchSize: o.batchSize, vocab: o.vocab, wholeWord: o.wholeWord, limit: o.limit ?? null, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
   if (o.dryRun) {
     log(`options ${JSON.stringify(o, null, 2)}`);
     log(`pretrain args (mlm, seed ${seeds[0]}): retro ${pretrainArgs(o, 'mlm', seeds[0]!, join(o.out, 'shards'), join(o.out, 'tokenizer'), join(o.out, 'runs', 'mlm-s0')).join(' ')}`);
     return;
   }
-  const state = new ExperimentState(o.out, settings, argv);
+  // state files from before --whole-word existed were made with its default
+  const state = new ExperimentState(o.out, settings, argv, { wholeWord: 'jieba' });
   const budget = new TimeBudget(o.timeBudgetMinutes);
   const tokenizerDir = join(o.out, 'tokenizer');
   const builtDir = join(o.out, 'tokenizer-built');
@@ -144,7 +145,7 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
       return { source, vocabSize: (await AutoTokenizer.fromPretrained(tokenizerDir)).vocabSize };
     });
     await stage('prepare', async () => {
-      await runRetro(['prepare', '--input', o.corpus, '--tokenizer', tokenizerDir, '--output', shards, '--max-length', `${MAX_LENGTH}`]);
+      await runRetro(['prepare', '--input', o.corpus, '--tokenizer', tokenizerDir, '--output', shards, '--max-length', `${MAX_LENGTH}`, '--whole-word', o.wholeWord]);
       const m = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8')) as { totals: { documents: number; chunks: number; tokens: number }; config: unknown };
       return { ...m.totals, contentTokens: m.totals.tokens - 2 * m.totals.chunks, config: m.config };
     });

@@ -42,6 +42,14 @@ describe('ExperimentState (benchmarks/experiment/lib/state.ts)', () => {
     expect(state.data.settings).toEqual(SETTINGS);
   });
 
+  it('reads a setting added later as its recorded default, and still refuses another value', () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ version: 1, settings: SETTINGS, stages: {}, partialSeconds: {}, invocations: [] }));
+    const state = new ExperimentState(dir, { ...SETTINGS, wholeWord: 'jieba' }, [], { wholeWord: 'jieba' });
+    expect(state.data.settings).toEqual({ ...SETTINGS, wholeWord: 'jieba' });
+    expect(() => new ExperimentState(dir, { ...SETTINGS, wholeWord: 'wordpiece' }, [], { wholeWord: 'jieba' })).toThrow(/"wholeWord":"jieba".*\n.*"wholeWord":"wordpiece"/);
+  });
+
   it('lets one live process hold a stage; a dead holder is taken over', () => {
     const dir = freshDir();
     const state = new ExperimentState(dir, SETTINGS, []);

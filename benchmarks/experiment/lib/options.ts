@@ -13,6 +13,8 @@ export interface ExperimentOptions {
   cmteb: string;
   /** 'reference': ../shared/experiment/vocab.txt (the PyTorch run's); 'built': our builder's. */
   vocab: 'reference' | 'built';
+  /** Word grouping of whole-word masking (encoder mask and decoder M): `retro prepare --whole-word`. */
+  wholeWord: 'jieba' | 'wordpiece';
   steps: number;
   batchSize: number;
   /** Seeds 42, 43, ... (count). */
@@ -47,6 +49,8 @@ Every stage is recorded in OUT/state.json; rerunning the command continues where
   --corpus DIR          corpus folder (default SHARED/corpus)
   --cmteb DIR           evaluation suite (default SHARED/cmteb-lite)
   --vocab reference|built  reference = SHARED/experiment/vocab.txt (default); built = our builder
+  --whole-word jieba|wordpiece  word grouping for the encoder mask and the decoder's M: jieba words
+                        (default) or single characters (HF DataCollatorForWholeWordMask's \`##\` rule)
   --steps N             optimizer steps per run (default 1200)
   --batch-size N        chunks per step (default 32)
   --seeds N             number of seeds, from --seed (default 1)
@@ -99,12 +103,14 @@ export function parseOptions(argv: readonly string[]): ExperimentOptions | undef
     process.stdout.write(HELP);
     return undefined;
   }
-  const known = new Set(['out', 'shared', 'corpus', 'cmteb', 'vocab', 'steps', 'batch-size', 'seeds', 'seed', 'only', 'limit', 'time-budget', 'segment-steps', 'log-every', 'eval-batch-size', 'eval-at', 'publish', 'quick', 'dry-run']);
+  const known = new Set(['out', 'shared', 'corpus', 'cmteb', 'vocab', 'whole-word', 'steps', 'batch-size', 'seeds', 'seed', 'only', 'limit', 'time-budget', 'segment-steps', 'log-every', 'eval-batch-size', 'eval-at', 'publish', 'quick', 'dry-run']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`run.ts: unknown flag --${name} (see --help)`);
   const quick = flags.get('quick') === true;
   const shared = resolve(str(flags, 'shared') ?? '../shared');
   const vocab = str(flags, 'vocab') ?? 'reference';
   if (vocab !== 'reference' && vocab !== 'built') throw new Error(`run.ts: --vocab: expected reference or built, found '${vocab}'`);
+  const wholeWord = str(flags, 'whole-word') ?? 'jieba';
+  if (wholeWord !== 'jieba' && wholeWord !== 'wordpiece') throw new Error(`run.ts: --whole-word: expected jieba or wordpiece, found '${wholeWord}'`);
   const only = (str(flags, 'only') ?? RUN_KINDS.join(',')).split(',').filter(Boolean);
   for (const kind of only) if (!RUN_KINDS.includes(kind as RunKind)) throw new Error(`run.ts: --only: expected names from ${RUN_KINDS.join(',')}, found '${kind}'`);
   const budgetRaw = str(flags, 'time-budget');
@@ -120,6 +126,7 @@ export function parseOptions(argv: readonly string[]): ExperimentOptions | undef
     corpus: resolve(str(flags, 'corpus') ?? `${shared}/corpus`),
     cmteb: resolve(str(flags, 'cmteb') ?? `${shared}/cmteb-lite`),
     vocab,
+    wholeWord,
     steps,
     batchSize: int(flags, 'batch-size', 32),
     seeds: int(flags, 'seeds', 1),

@@ -36,13 +36,18 @@ export class ExperimentState {
   private readonly lockDir: string;
   data: StateFile;
 
-  constructor(out: string, settings: Record<string, unknown>, argv: string[]) {
+  /**
+   * @param addedSettings settings introduced after some state files were written, with the value
+   *   those files were made with; a file lacking one is read as having it.
+   */
+  constructor(out: string, settings: Record<string, unknown>, argv: string[], addedSettings: Record<string, unknown> = {}) {
     this.file = join(out, 'state.json');
     this.lockDir = join(out, 'state.lock');
     this.data = this.update((data) => {
       // files from before seeds/evalAt left the settings: those two never decided a stage's numbers
       const { seeds: _seeds, evalAt: _evalAt, ...recorded } = data.settings;
-      data.settings = recorded;
+      for (const [key, value] of Object.entries(addedSettings)) if (!(key in recorded)) recorded[key] = value;
+      data.settings = Object.fromEntries(Object.keys(settings).filter((k) => k in recorded).map((k) => [k, recorded[k]]).concat(Object.entries(recorded).filter(([k]) => !(k in settings))));
       const before = JSON.stringify(data.settings);
       const now = JSON.stringify(settings);
       if (before !== now) {
