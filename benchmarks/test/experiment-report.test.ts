@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resultsMarkdown, sampleSd, stepTableMarkdown, type EvalRecord } from '../experiment/lib/report.js';
+import { mostEvaluatedSeed, resultsMarkdown, sampleSd, stepTableMarkdown, type EvalRecord } from '../experiment/lib/report.js';
 
 function record(model: EvalRecord['model'], seed: number, step: number, pooling: 'cls' | 'mean', ndcg: number): EvalRecord {
   return { model, seed, step, pooling, limit: null, scores: { 'retrieval.ndcg10': ndcg }, forwardSeconds: 1, scoreSeconds: 1, texts: 10 };
@@ -36,5 +36,12 @@ describe('experiment report', () => {
     expect(lines[3]).toBe('| mlm | 42 | 300 | 50.0 | – | – | – | – | – |');
     expect(lines[4]).toBe('| mlm | 42 | 600 | 45.0 | – | – | – | – | – |');
     expect(lines[5]).toBe('| BM25 | – | – | 83.3 | – | – | 83.3 | – | – |');
+  });
+
+  it('plots the seed with the most evaluated steps', () => {
+    const records = [record('init', 42, 0, 'cls', 1), record('mlm', 42, 1200, 'cls', 1), record('init', 43, 0, 'cls', 1), record('mlm', 43, 300, 'cls', 1), record('mlm', 43, 1200, 'cls', 1)];
+    expect(mostEvaluatedSeed(records)).toBe(43);
+    expect(mostEvaluatedSeed(records.slice(0, 2))).toBe(42);
+    expect(mostEvaluatedSeed([])).toBeUndefined();
   });
 });

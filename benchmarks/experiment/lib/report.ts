@@ -95,20 +95,30 @@ export function lossPlot(runs: Array<{ model: 'mlm' | 'retromae'; seed: number; 
   return renderLinePlot(series, { title, xLabel: 'optimizer step', yLabel: 'cross-entropy (nats)' });
 }
 
-/** Main scores (CLS pooling) vs training step; step 0 is the shared initialisation. */
-export function metricPlot(records: EvalRecord[], title: string): string {
+/** The seed with the most evaluated steps (ties: the lowest), whose curves metricPlot draws. */
+export function mostEvaluatedSeed(records: EvalRecord[]): number | undefined {
+  const steps = new Map<number, Set<number>>();
+  for (const r of records) steps.set(r.seed, (steps.get(r.seed) ?? new Set()).add(r.step));
+  return [...steps].sort((a, b) => b[1].size - a[1].size || a[0] - b[0])[0]?.[0];
+}
+
+/**
+ * Main scores (CLS pooling) vs training step for one seed (step 0 = its initialisation, shared by
+ * both objectives): lines of one seed, not averages of seeds evaluated at different steps.
+ */
+export function metricPlot(records: EvalRecord[], title: string, seed = mostEvaluatedSeed(records)): string {
   const series: PlotSeries[] = [];
   const keys: MetricKey[] = ['retrieval.ndcg10', 'reranking.map', 'sts.spearman'];
   for (const model of ['mlm', 'retromae'] as const) {
     for (const key of keys) {
       const points = records
-        .filter((r) => r.pooling === 'cls' && (r.model === model || r.model === 'init') && Number.isFinite(r.scores[key]))
+        .filter((r) => r.seed === seed && r.pooling === 'cls' && (r.model === model || r.model === 'init') && Number.isFinite(r.scores[key]))
         .map((r) => [r.step, r.scores[key]!] as [number, number])
         .sort((a, b) => a[0] - b[0]);
       if (points.length > 1) series.push({ name: `${model === 'mlm' ? 'MLM' : 'RetroMAE'} ${METRIC_LABELS[key]}`, points });
     }
   }
-  return renderLinePlot(series, { title, xLabel: 'optimizer step (0 = initialisation)', yLabel: 'score x100 (CLS pooling)' });
+  return renderLinePlot(series, { title: `${title} (seed ${seed})`, xLabel: 'optimizer step (0 = initialisation)', yLabel: 'score x100 (CLS pooling)' });
 }
 
 const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
