@@ -61,7 +61,7 @@ export class ExperimentState {
   }
 
   done(stage: string): StageRecord | undefined {
-    return this.data.stages[stage] ?? this.update(() => undefined).stages[stage];
+    return this.data.stages[stage] ?? this.read().stages[stage];
   }
 
   /**
@@ -80,7 +80,7 @@ export class ExperimentState {
 
   /** Stages other live processes hold now, e.g. ['pretrain:mlm-s43 (pid 123)']. */
   liveClaimsOfOthers(): string[] {
-    const claims = this.update(() => undefined).claims ?? {};
+    const claims = this.read().claims ?? {};
     return Object.entries(claims)
       .filter(([, held]) => held.pid !== process.pid && processAlive(held.pid))
       .map(([stage, held]) => `${stage} (pid ${held.pid})`);
@@ -118,6 +118,12 @@ export class ExperimentState {
     return this.update((data) => {
       data.partialSeconds[stage] = (data.partialSeconds[stage] ?? 0) + seconds;
     }).partialSeconds[stage]!;
+  }
+
+  /** The file as other processes left it; no lock needed, writers replace it by rename. */
+  private read(): StateFile {
+    this.data = JSON.parse(readFileSync(this.file, 'utf8')) as StateFile;
+    return this.data;
   }
 
   /**

@@ -10,6 +10,7 @@ import { describeBackends } from './helpers/backends.js';
 import { checkOp, expectClose, expectShape, type InputSpec } from './helpers/check.js';
 import { crossEntropyRef, embeddingRef, layerNormRef, nd, shapeSize, softmaxRef, type Nd } from './helpers/ref.js';
 import { TestRng } from './helpers/rng.js';
+import { lowbias32Reference } from './helpers/lowbias32.js';
 
 const FINFO_MIN = -3.4028234663852886e38;
 
@@ -278,17 +279,7 @@ await describeBackends('nn ops', (backend) => {
   describe('dropout', () => {
     const p = 0.1;
 
-    /** lowbias32 in BigInt arithmetic: an independent statement of the hash the contract names. */
-    const lowbias32 = (value: bigint): bigint => {
-      const M = 0xffffffffn;
-      let x = value & M;
-      x ^= x >> 16n;
-      x = (x * 0x7feb352dn) & M;
-      x ^= x >> 15n;
-      x = (x * 0x846ca68bn) & M;
-      x ^= x >> 16n;
-      return x;
-    };
+    const lowbias32 = lowbias32Reference;
     /** The contract's mask: 0 where lowbias32(lowbias32(i) ^ seed) < floor(p 2^32), else fround(1/(1-p)). */
     const referenceMask = (n: number, rate: number, seed: number): number[] => {
       const threshold = BigInt(Math.floor(rate * 2 ** 32));

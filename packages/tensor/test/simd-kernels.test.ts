@@ -20,6 +20,7 @@ import { KERNELS, runKernel, setBackend, type KernelName, type TensorInfo } from
 import { cpuKernelInfo, setCpuKernelPath, type CpuKernelPath } from '../src/backends/cpu/simd/index.js';
 import { erfc64 } from './helpers/erf.js';
 import { TestRng } from './helpers/rng.js';
+import { lowbias32Reference } from './helpers/lowbias32.js';
 
 const FINFO_MIN = -3.4028234663852886e38;
 const RTOL = 1e-5;
@@ -125,16 +126,7 @@ describe('cpu kernel path', () => {
 });
 
 describe('Dropout', () => {
-  /** lowbias32 written out in BigInt arithmetic (independent of both kernels). */
-  const lowbias32 = (value: bigint): bigint => {
-    const M = 0xffffffffn;
-    let x = value & M;
-    x ^= x >> 16n;
-    x = (x * 0x7feb352dn) & M;
-    x ^= x >> 15n;
-    x = (x * 0x846ca68bn) & M;
-    return x ^ (x >> 16n);
-  };
+  const lowbias32 = lowbias32Reference;
   const specials = [0, -0, -1.5, 2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4e38, -1e-40];
   const cases: [string, Float32Array][] = [
     ['n=1', f32([-0.3])],

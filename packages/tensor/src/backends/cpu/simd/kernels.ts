@@ -13,27 +13,38 @@ const CHUNK = 1 << 14;
 const pad4 = (n: number): number => (n + 3) & ~3;
 const rowsPerChunk = (cols: number): number => Math.max(1, Math.floor(CHUNK / cols));
 
-/** [x] -> gelu(x), exact-erf GELU, elementwise. */
-export function simdGelu(x: Float32Array): Float32Array {
-  const n = x.length;
+/**
+ * The chunk loop every same-length elementwise kernel shares: inputs (all of x's length) are
+ * copied chunk by chunk into their arena regions, `run(pointers, length, start)` transforms them
+ * (lengths padded to 4 lanes), and the region of input `outputIndex` is read back as the result.
+ */
+function elementwiseInChunks(
+  kernel: string,
+  inputs: readonly Float32Array[],
+  outputIndex: number,
+  run: (pointers: readonly number[], paddedLength: number, start: number) => void,
+): Float32Array {
+  const n = inputs[0]!.length;
   const out = new Float32Array(n);
   if (n === 0) return out;
   const chunk = Math.min(n, CHUNK);
-  const {
-    at: [px],
-    total,
-  } = regions([pad4(chunk) * 4]);
+  const { at, total } = regions(inputs.map(() => pad4(chunk) * 4));
   const arena = simdArena();
-  arena.reserve(total, 'Gelu');
+  arena.reserve(total, kernel);
   const heap = arena.f32;
-  const x0 = px >> 2;
+  const result = at[outputIndex]! >> 2;
   for (let s = 0; s < n; s += chunk) {
     const len = Math.min(chunk, n - s);
-    heap.set(x.subarray(s, s + len), x0);
-    arena.kernels.gelu(px, px, pad4(len));
-    out.set(heap.subarray(x0, x0 + len), s);
+    inputs.forEach((input, i) => heap.set(input.subarray(s, s + len), at[i]! >> 2));
+    run(at, pad4(len), s);
+    out.set(heap.subarray(result, result + len), s);
   }
   return out;
+}
+
+/** [x] -> gelu(x), exact-erf GELU, elementwise. */
+export function simdGelu(x: Float32Array): Float32Array {
+  return elementwiseInChunks('Gelu', [x], 0, ([px], len) => simdArena().kernels.gelu(px!, px!, len));
 }
 
 /**
@@ -41,49 +52,14 @@ export function simdGelu(x: Float32Array): Float32Array {
  * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
  */
 export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number): Float32Array {
-  const n = x.length;
-  const out = new Float32Array(n);
-  if (n === 0) return out;
-  const chunk = Math.min(n, CHUNK);
-  const {
-    at: [px],
-    total,
-  } = regions([pad4(chunk) * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'Dropout');
-  const heap = arena.f32;
-  const x0 = px >> 2;
-  for (let s = 0; s < n; s += chunk) {
-    const len = Math.min(chunk, n - s);
-    heap.set(x.subarray(s, s + len), x0);
-    // The hash's element index is s + i: chunks continue the one sequence.
-    arena.kernels.dropout(px, pad4(len), s | 0, seed | 0, threshold | 0, scale);
-    out.set(heap.subarray(x0, x0 + len), s);
-  }
-  return out;
+  // The hash's element index is start + i: chunks continue the one sequence.
+  return elementwiseInChunks('Dropout', [x], 0, ([px], len, start) => simdArena().kernels.dropout(px!, len, start | 0, seed | 0, threshold | 0, scale));
 }
 
 /** [x, y] of the same length -> x + y. */
 export function simdAdd(x: Float32Array, y: Float32Array): Float32Array {
-  const n = x.length;
-  const out = new Float32Array(n);
-  if (n === 0) return out;
-  const chunk = Math.min(n, CHUNK);
-  const {
-    at: [px, py],
-    total,
-  } = regions([chunk * 4, chunk * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'Add');
-  const heap = arena.f32;
-  for (let s = 0; s < n; s += chunk) {
-    const len = Math.min(chunk, n - s);
-    heap.set(x.subarray(s, s + len), px >> 2);
-    heap.set(y.subarray(s, s + len), py >> 2);
-    arena.kernels.add_rows(px, py, 1, len);
-    out.set(heap.subarray(px >> 2, (px >> 2) + len), s);
-  }
-  return out;
+  // add_rows with one row of the padded length: the padding lanes add garbage nobody reads
+  return elementwiseInChunks('Add', [x, y], 0, ([px, py], len) => simdArena().kernels.add_rows(px!, py!, 1, len));
 }
 
 /** x [R, C] + row [C] on every row -> [R, C] (a bias row). */
@@ -114,25 +90,7 @@ export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
 
 /** [x, dy] (same length) -> dy * gelu'(x), elementwise. */
 export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
-  const n = x.length;
-  const out = new Float32Array(n);
-  if (n === 0) return out;
-  const chunk = Math.min(n, CHUNK);
-  const {
-    at: [px, pdy],
-    total,
-  } = regions([pad4(chunk) * 4, pad4(chunk) * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'GeluGrad');
-  const heap = arena.f32;
-  for (let s = 0; s < n; s += chunk) {
-    const len = Math.min(chunk, n - s);
-    heap.set(x.subarray(s, s + len), px >> 2);
-    heap.set(dy.subarray(s, s + len), pdy >> 2);
-    arena.kernels.gelu_grad(px, pdy, pad4(len));
-    out.set(heap.subarray(pdy >> 2, (pdy >> 2) + len), s);
-  }
-  return out;
+  return elementwiseInChunks('GeluGrad', [x, dy], 1, ([px, pdy], len) => simdArena().kernels.gelu_grad(px!, pdy!, len));
 }
 
 /**
