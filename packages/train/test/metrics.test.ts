@@ -57,6 +57,16 @@ describe('renderLinePlot', () => {
     expect(polylines(svg)).toEqual(['x&lt;y', 'x&lt;y']);
   });
 
+  it('widens the legend box to hold the longest name, inside the frame', () => {
+    const width = (svg: string) => Number(/class="legend-box" x="[\d.]+" y="[\d.]+" width="([\d.]+)"/.exec(svg)![1]);
+    const short = renderLinePlot([{ name: 'a', points: [[0, 1], [1, 2]] }]);
+    const long = renderLinePlot([{ name: 'PyTorch ours-init char-masks, a long series name', points: [[0, 1], [1, 2]] }]);
+    expect(width(short)).toBe(150);
+    expect(width(long)).toBeGreaterThanOrEqual(7 * 'PyTorch ours-init char-masks, a long series name'.length);
+    const frame = Number(/<rect class="frame" x="[\d.]+" y="[\d.]+" width="([\d.]+)"/.exec(long)![1]);
+    expect(width(long)).toBeLessThan(frame);
+  });
+
   it('niceTicks picks 1-2-2.5-5 steps inside the range', () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(niceTicks(0.13, 0.92, 4)).toEqual([0.2, 0.4, 0.6, 0.8]);

@@ -100,13 +100,15 @@ export function renderLinePlot(series: readonly PlotSeries[], options: LinePlotO
     flush();
   });
 
+  // wide enough for the longest name (~7 px a character at 12 px), never wider than the plot
+  const legendWidth = Math.min(plotW - 16, Math.max(150, 40 + 7 * Math.max(0, ...series.map((s) => s.name.length))));
   if (series.length > 0) {
     const boxHeight = series.length * 18 + 6;
-    parts.push(`<rect class="legend-box" x="${margin.left + plotW - 158}" y="${margin.top + 3}" width="150" height="${boxHeight}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
+    parts.push(`<rect class="legend-box" x="${margin.left + plotW - legendWidth - 8}" y="${margin.top + 3}" width="${legendWidth}" height="${boxHeight}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
   }
   series.forEach((s, index) => {
     const y = margin.top + 12 + index * 18;
-    const x = margin.left + plotW - 150;
+    const x = margin.left + plotW - legendWidth;
     parts.push(`<g class="legend"><line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${COLORS[index % COLORS.length]}" stroke-width="2"/>`);
     parts.push(`<text x="${x + 28}" y="${y}" dominant-baseline="middle">${escapeXml(s.name)}</text></g>`);
   });
