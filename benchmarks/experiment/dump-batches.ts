@@ -4,7 +4,12 @@
  * an independent trainer can replay them: torch_replay.py does, in PyTorch, to separate "our
  * trainer differs" from "our data differs" when losses disagree with a reference run.
  *
- *   node --import tsx benchmarks/experiment/dump-batches.ts SHARDS TOKENIZER_DIR OUT.bin.gz [--steps 1200] [--batch 32] [--seed 42] [--mask 0.3]
+ *   node --import tsx benchmarks/experiment/dump-batches.ts SHARDS TOKENIZER_DIR OUT.bin.gz [--steps 1200] [--batch 32] [--seed 42] [--mask 0.3] [--decoder-ratio 0.5]
+ *
+ * With --decoder-ratio the batches are RetroMAE's (collateRetroMAE, as `retro pretrain` without
+ * --mlm-only): each step also holds the decoder's input ids (int16 [batch, length], the unmasked
+ * ids) and M, each sequence's real n x n block as packed bits (row-major, most significant bit
+ * first, every block padded to whole bytes; 1 = visible). Decoder labels follow from the ids.
  *
  * OUT: gzip of a JSON header line ({steps, batch, length, vocabSize, padTokenId, ...}) followed by,
  * per step, int16 inputIds [batch, length] then int16 labels [batch, length] (-100 = not scored),
@@ -14,6 +19,8 @@
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { AutoTokenizer, BatchLoader, ShardDataset, specialIdsOf } from '@retro/data';
+import { collateRetroMAE } from '@retro/enhanced-decoder';
+import type { Tensor } from '@retro/tensor';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -23,13 +30,14 @@ const flag = (name: string, fallback: number): number => {
 const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const [shards, tokenizerDir, out] = positional;
 if (!shards || !tokenizerDir || !out) {
-  console.error('usage: dump-batches.ts SHARDS TOKENIZER_DIR OUT.bin.gz [--steps 1200] [--batch 32] [--seed 42] [--mask 0.3]');
+  console.error('usage: dump-batches.ts SHARDS TOKENIZER_DIR OUT.bin.gz [--steps 1200] [--batch 32] [--seed 42] [--mask 0.3] [--decoder-ratio 0.5]');
   process.exit(2);
 }
 const steps = flag('steps', 1200);
 const batchSize = flag('batch', 32);
 const seed = flag('seed', 42);
 const ratio = flag('mask', 0.3);
+const decoderRatio = flag('decoder-ratio', 0);
 const LENGTH = 128;
 
 async function main(): Promise<void> {
@@ -41,7 +49,7 @@ async function main(): Promise<void> {
     padTokenId: tokenizer.padTokenId,
     encoderMasking: { ratio, maskTokenId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize, specialIds: specialIdsOf(tokenizer) },
   });
-  const header = { steps, batch: batchSize, length: LENGTH, vocabSize: tokenizer.vocabSize, padTokenId: tokenizer.padTokenId, seed, maskRatio: ratio, shards };
+  const header = { steps, batch: batchSize, length: LENGTH, vocabSize: tokenizer.vocabSize, padTokenId: tokenizer.padTokenId, seed, maskRatio: ratio, decoderRatio: decoderRatio || null, shards };
   const parts: Buffer[] = [Buffer.from(`${JSON.stringify(header)}\n`)];
   let scored = 0;
   for (let step = 0; step < steps; step++) {
@@ -59,6 +67,25 @@ async function main(): Promise<void> {
       }
     }
     parts.push(Buffer.from(ids.buffer), Buffer.from(labels.buffer), Buffer.from(Int16Array.from(batch.lengths).buffer));
+    if (decoderRatio > 0) {
+      // the same call `retro pretrain` makes, so M is the one that run sampled
+      const collated = collateRetroMAE(batch, { decoderRatio, seed });
+      const decoderIds = new Int16Array(batchSize * LENGTH).fill(tokenizer.padTokenId);
+      const sourceIds = (collated.decoderInputIds as Tensor).toInt32Array();
+      for (let b = 0; b < B; b++) for (let i = 0; i < L; i++) decoderIds[b * LENGTH + i] = sourceIds[b * L + i];
+      parts.push(Buffer.from(decoderIds.buffer));
+      const m = (collated.decoderAttentionMask as Tensor).toInt32Array();
+      for (let b = 0; b < B; b++) {
+        const n = batch.lengths[b];
+        const bits = new Uint8Array(Math.ceil((n * n) / 8));
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (m[b * L * L + i * L + j]) bits[(i * n + j) >> 3] |= 0x80 >> ((i * n + j) & 7);
+          }
+        }
+        parts.push(Buffer.from(bits.buffer));
+      }
+    }
   }
   writeFileSync(out, gzipSync(Buffer.concat(parts), { level: 6 }));
   console.log(`wrote ${steps} batches of [${batchSize}, ${LENGTH}] (${scored} scored tokens) to ${out}`);
