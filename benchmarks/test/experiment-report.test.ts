@@ -19,6 +19,12 @@ describe('experiment report', () => {
     expect(row).toContain('| 71.0 ± 1.4 | 68.5 | 40.0 | 40.6 | – | 50.7 |');
     expect(md).toContain('n = init 2, MLM 1, RetroMAE 0');
     expect(md).toContain('Step cost ratio: not measured yet');
+    expect(md).not.toContain("reference's 1200-step run");
+  });
+
+  it('says when the PyTorch columns describe a different run length', () => {
+    const md = resultsMarkdown({ finals: [], training: [], steps: 1800, limit: null, seeds: [42] });
+    expect(md).toContain("The PT columns are the reference's 1200-step run, beside 1800 steps here.");
   });
 
   it('reports the measured step cost ratio', () => {

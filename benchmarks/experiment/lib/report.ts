@@ -162,7 +162,8 @@ export function resultsMarkdown(input: {
     input.seeds.length > 1
       ? ` (seeds ${input.seeds.join(', ')}; mean ± sample sd over the seeds each model has, n = ${models.map((m) => `${names[m]} ${seedsOf(m).length}`).join(', ')})`
       : ` (seed ${input.seeds[0]})`;
-  out.push(`Zero-shot on cmteb-lite, ×100, after ${input.steps} steps${seedNote}.` + (input.limit ? ` **Eval subset: --limit ${input.limit} — not comparable to the PyTorch numbers.**` : ''));
+  out.push(`Zero-shot on cmteb-lite, ×100, after ${input.steps} steps${seedNote}.` + (input.limit ? ` **Eval subset: --limit ${input.limit} — not comparable to the PyTorch numbers.**` : '') +
+      (input.steps !== PYTORCH_REFERENCE.steps ? ` **The PT columns are the reference's ${PYTORCH_REFERENCE.steps}-step run, beside ${input.steps} steps here.**` : ''));
   out.push('"ours" = this repository (TypeScript, @retro/*); "PT" = the PyTorch reference run; – = not reported.');
   out.push('');
   for (const pooling of ['cls', 'mean'] as const) {
