@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { main as retro } from '@retro/cli';
 import { AutoTokenizer } from '@retro/data';
 import { RetroMAEForPretraining } from '@retro/enhanced-decoder';
-import { evaluate, evaluateBm25, toJSON, type EvalResult } from '@retro/eval';
+import { evaluateBm25, toJSON, type EvalResult } from '@retro/eval';
 import { parseOptions, type ExperimentOptions } from './lib/options.js';
 import { BudgetSpent, ExperimentState, TimeBudget } from './lib/state.js';
-import { checkAgainstEncode, embedBoth, openCheckpoint } from './lib/embed.js';
-import { loadExperimentSuite, suiteTexts } from './lib/suite.js';
+import { loadExperimentSuite } from './lib/suite.js';
+import { MAX_LENGTH, scoreCheckpoint } from './lib/score-checkpoint.js';
 import { measureStepCost, type StepCost } from './lib/step-cost.js';
 import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
 import { lossPlot, metricPlot, readMetrics, resultsMarkdown, stepTableMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
@@ -30,7 +30,6 @@ import type { MetricKey } from './lib/reference.js';
 /** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
 const MODEL = { hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, dropout: 0.1, maxPosition: 128 };
 const OPTIM = { lr: 1e-3, eps: 1e-6, weightDecay: 0.01, warmupRatio: 0.1, clipNorm: 1.0, encoderMask: 0.3, decoderMask: 0.5 };
-const MAX_LENGTH = 128;
 
 function log(message: string): void {
   process.stdout.write(`[experiment ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -172,15 +171,11 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
     /** One forward pass over the suite's texts, then both poolings scored. */
     const evalCheckpoint = (model: EvalRecord['model'], seed: number, step: number, dir: string) =>
       stage(`eval:${model}-s${seed}@${step}`, async () => {
-        const encoder = await openCheckpoint(dir);
-        const texts = suiteTexts(suite);
-        // before the long pass: our one-pass pooling must equal @retro/bert's model.encode
-        const check = checkAgainstEncode(encoder, texts.filter((_, i) => i % 97 === 0).slice(0, 40), MAX_LENGTH);
-        const t0 = Date.now();
         let lastLog = 0;
-        const vectors = embedBoth(encoder, texts, {
+        const scored = await scoreCheckpoint(suite, dir, {
+          name: `${model} s${seed} step ${step}`,
           batchSize: o.evalBatchSize,
-          maxLength: MAX_LENGTH,
+          meta: { step, seed },
           onBatch: (done, total) => {
             if (Date.now() - lastLog > 30_000) {
               lastLog = Date.now();
@@ -188,14 +183,11 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
             }
           },
         });
-        const forwardSeconds = (Date.now() - t0) / 1000;
+        const { check, forwardSeconds } = scored;
         const records: EvalRecord[] = [];
-        for (const pooling of ['cls', 'mean'] as const) {
-          const map = vectors[pooling];
-          const t1 = Date.now();
-          const result = await evaluate(suite, { name: `${model} s${seed} step ${step} (${pooling})`, embed: (batch) => batch.map((t) => map.get(t)!) }, { batchSize: 4096, meta: { checkpoint: dir, pooling, step, seed } });
+        for (const { pooling, result, scoreSeconds } of scored.poolings) {
           writeFileSync(join(evalDir, `${model}-s${seed}-step${step}-${pooling}.json`), toJSON([result]));
-          records.push({ model, seed, step, pooling, limit: o.limit ?? null, scores: scoresOf(result), forwardSeconds, scoreSeconds: (Date.now() - t1) / 1000, texts: texts.length });
+          records.push({ model, seed, step, pooling, limit: o.limit ?? null, scores: scoresOf(result), forwardSeconds, scoreSeconds, texts: scored.texts });
         }
         log(`  ${model} s${seed}@${step}: ${records.map((r) => `${r.pooling} nDCG@10 ${r.scores['retrieval.ndcg10']?.toFixed(1)} MAP ${r.scores['reranking.map']?.toFixed(1)} STS ${r.scores['sts.spearman']?.toFixed(1)}`).join(' | ')} (1-cos vs encode: ${check.cls.toExponential(1)}/${check.mean.toExponential(1)})`);
         return { records, check };

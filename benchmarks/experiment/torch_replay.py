@@ -44,13 +44,19 @@ def load_batches(path):
     return header, ids, labels, mask
 
 
-def train(model, ids, labels, mask, device, lr=1e-3, warmup_ratio=0.1):
-    steps = ids.shape[0]
-    decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
-    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+def optimizer_and_schedule(named, steps, lr=1e-3, warmup_ratio=0.1):
+    """The experiment's AdamW (eps 1e-6, weight decay 0.01 except biases and LayerNorms, as our
+    trainer's rule) and linear warm-up/decay over `steps`."""
+    no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n
+    opt = torch.optim.AdamW([{"params": [p for n, p in named if not no_decay(n)], "weight_decay": 0.01},
+                             {"params": [p for n, p in named if no_decay(n)], "weight_decay": 0.0}],
                             lr=lr, eps=1e-6, betas=(0.9, 0.999))
-    sched = get_linear_schedule_with_warmup(opt, int(warmup_ratio * steps), steps)
+    return opt, get_linear_schedule_with_warmup(opt, int(warmup_ratio * steps), steps)
+
+
+def train(model, ids, labels, mask, device):
+    steps = ids.shape[0]
+    opt, sched = optimizer_and_schedule(list(model.named_parameters()), steps)
     model.to(device).train()
     losses, grad_norms = [], []
     for s in range(steps):
@@ -66,7 +72,7 @@ def train(model, ids, labels, mask, device, lr=1e-3, warmup_ratio=0.1):
 
 
 def load_retromae_batches(path):
-    """Yields (ids, labels, lengths, decoder_ids, M bool [B, L, L]) per step, and the header."""
+    """The header and, per step, the raw int16 fields and the packed M blocks (unpack_step expands them)."""
     raw = gzip.open(path, "rb").read()
     newline = raw.index(b"\n")
     header = json.loads(raw[:newline])
@@ -167,10 +173,7 @@ def train_retromae(args):
     model.to(args.device).train()
     c_head.to(args.device).train()
     named = list(model.named_parameters()) + [(f"c_head.{n}", p) for n, p in c_head.named_parameters()]
-    no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n
-    opt = torch.optim.AdamW([{"params": [p for n, p in named if not no_decay(n)], "weight_decay": 0.01},
-                             {"params": [p for n, p in named if no_decay(n)], "weight_decay": 0.0}], lr=1e-3, eps=1e-6)
-    sched = get_linear_schedule_with_warmup(opt, int(0.1 * len(steps)), len(steps))
+    opt, sched = optimizer_and_schedule(named, len(steps))
     params = [p for _, p in named]
     encoder_losses, decoder_losses = [], []
     t0 = time.time()
