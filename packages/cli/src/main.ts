@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import packageJson from '../package.json';
 import { loadConfigFile } from './args/config-file.js';
 import { commandHelp, topLevelHelp } from './args/help.js';
@@ -10,6 +10,7 @@ import { evalCommand, type EvalOptions } from './commands/eval.js';
 import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
 import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
 import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
+import { createOutputDirectory, guardOutput } from './io/output-guard.js';
 import { readTexts } from './io/texts.js';
 import { writeVectors } from './io/vectors.js';
 import { defaultWiring, type Wiring } from './wiring.js';
@@ -34,6 +35,11 @@ function requirePath(option: string, path: string | undefined, kind: Kind, comma
   if (kind === 'directory' && !isDir) throw new UsageError(`option --${option} expects a directory, found file '${path}'`, command);
 }
 
+/** A folder `retro pretrain` wrote before: the trainer decides there (--resume / --overwrite). */
+function isRunFolder(dir: string): boolean {
+  return readdirSync(dir).some((name) => /^checkpoint-\d+/.test(name) || name === 'metrics.jsonl' || name === 'latest');
+}
+
 async function selectBackend(name: string | undefined): Promise<void> {
   if (!name) return;
   const { setBackend } = await import('@retro/tensor');
@@ -46,6 +52,14 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       const o = options as unknown as PrepareOptions;
       for (const input of o.input) requirePath('input', input, 'any', command.name);
       requirePath('tokenizer', o.tokenizer, 'any', command.name);
+      guardOutput({
+        command: command.name,
+        output: { option: 'output', path: o.output, kind: 'directory' },
+        inputs: [...o.input.map((path) => ({ option: 'input', path })), { option: 'tokenizer', path: o.tokenizer }],
+        overwrite: o.overwrite,
+        continues: { test: (dir) => existsSync(join(dir, 'manifest.json')), what: 'a shard folder (no manifest.json)' },
+      });
+      createOutputDirectory('output', o.output, command.name);
       const summary = await io.wiring.prepare(o);
       if (summary !== undefined) io.stdout.write(`${formatPrepareSummary(summary)}\n`);
       return EXIT.ok;
@@ -56,6 +70,18 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       requirePath('tokenizer', o.tokenizer, 'any', command.name);
       requirePath('model-config', o.modelConfig, 'file', command.name);
       requirePath('init-from', o.initFrom, 'directory', command.name);
+      guardOutput({
+        command: command.name,
+        output: { option: 'output', path: o.output, kind: 'directory' },
+        inputs: [
+          { option: 'data', path: o.data },
+          { option: 'tokenizer', path: o.tokenizer },
+          { option: 'model-config', path: o.modelConfig },
+          { option: 'init-from', path: o.initFrom },
+        ],
+        overwrite: o.overwrite,
+        continues: { test: isRunFolder, what: 'a run folder (checkpoint-*, metrics.jsonl)' },
+      });
       if (o.hiddenSize % o.numHeads !== 0) {
         throw new UsageError(`option --num-heads (${o.numHeads}) must divide --hidden-size (${o.hiddenSize})`, command.name);
       }
@@ -66,6 +92,7 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
         throw new UsageError((error as Error).message, command.name);
       }
       await selectBackend(o.backend);
+      createOutputDirectory('output', o.output, command.name);
       await io.wiring.pretrain(o, settings);
       return EXIT.ok;
     }

@@ -38,7 +38,7 @@ export const prepareCommand: CommandSpec = {
       description:
         'Word grouping stored for whole-word masking: jieba (Chinese words, as Chinese-BERT-wwm) or wordpiece (`##` continuations only, as HF DataCollatorForWholeWordMask: every CJK character is its own word)',
     },
-    { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared' },
+    { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared; also allows an --output folder that holds other files' },
   ],
   examples: [
     'retro prepare --input ../shared/corpus/part-000.json,../shared/corpus/part-001.json --tokenizer vocab.txt --output runs/shards',

@@ -84,7 +84,7 @@ export const pretrainCommand: CommandSpec = {
     { name: 'log-every', type: 'integer', default: 10, min: 1, description: 'Write a metrics.jsonl line every N steps' },
     { name: 'seed', type: 'integer', default: 42, min: 0, description: 'Seed of init, masks, dropout and data order' },
     { name: 'resume', type: 'boolean', default: false, description: 'Continue from the newest complete checkpoint in --output (fresh start if none)' },
-    { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds checkpoints (deletes them)' },
+    { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds checkpoints (deletes them), or write into a non-empty --output that is no run folder' },
     { name: 'stop-at-step', type: 'integer', min: 1, description: 'Stop (with a checkpoint) at this step; resume later with --resume' },
     { name: 'progress', type: 'boolean', default: true, description: 'Live progress on stderr' },
     BACKEND_OPTION,
