@@ -23,7 +23,7 @@ want gemm && { echo "== our GEMM (all threads and one)"
 timeout 90 /tmp/node matmul.mjs --quick --json "$OUT/matmul.json"; }
 want train && for t in 2 $(nproc); do
   echo "== our training step, $t GEMM threads"
-  RETRO_GEMM_THREADS=$t timeout 120 /tmp/node train-step.mjs --config tiny --reps 4 --json "$OUT/train-step-${t}t.json"
+  RETRO_GEMM_THREADS=$t timeout 120 /tmp/node train-step.mjs --config tiny --reps 4 --no-torch --json "$OUT/train-step-${t}t.json"
 done
 want torch && { echo "== PyTorch on this machine"
 timeout 150 python3 torch_baseline.py --threads 2,$(nproc) --json "$OUT/torch-baseline.json"; }
