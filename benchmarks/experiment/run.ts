@@ -15,10 +15,11 @@ import { cpus, platform, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main as retro } from '@retro/cli';
-import { AutoTokenizer } from '@retro/data';
+import { AutoTokenizer, readDocuments, RobertaTokenizer, trainByteLevelBpe } from '@retro/data';
+import { loadConfig } from '@retro/bert';
 import { RetroMAEForPretraining } from '@retro/enhanced-decoder';
 import { evaluateBm25, toJSON, type EvalResult } from '@retro/eval';
-import { parseOptions, type ExperimentOptions } from './lib/options.js';
+import { parseOptions, type ExperimentOptions, type RunKind } from './lib/options.js';
 import { BudgetSpent, ExperimentState, TimeBudget } from './lib/state.js';
 import { loadExperimentSuite } from './lib/suite.js';
 import { MAX_LENGTH, scoreCheckpoint } from './lib/score-checkpoint.js';
@@ -26,6 +27,7 @@ import { measureStepCost, type StepCost } from './lib/step-cost.js';
 import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
 import { lossPlot, metricPlot, readMetrics, resultsMarkdown, stepTableMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
 import type { MetricKey } from './lib/reference.js';
+import { claimsMarkdown, continuedPlot, passingStepsMarkdown, pytorchComparisonMarkdown, seedTableMarkdown, type ContinuedExperiment } from './lib/continued.js';
 
 /** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
 const MODEL = { hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, dropout: 0.1, maxPosition: 128 };
@@ -53,19 +55,82 @@ function completedStep(runDir: string): number {
   return best;
 }
 
-function pretrainArgs(o: ExperimentOptions, kind: 'mlm' | 'retromae', seed: number, shards: string, tokenizer: string, runDir: string): string[] {
+/** What one pretraining run is: its objective, length and starting point. */
+interface RunPlan {
+  objective: 'mlm' | 'retromae';
+  steps: number;
+  /** Continued pretraining starts from these weights (`retro pretrain --init-from`). */
+  initFrom?: string;
+}
+
+function pretrainArgs(o: ExperimentOptions, plan: RunPlan, seed: number, shards: string, tokenizer: string, runDir: string, modelConfig?: string): string[] {
   return [
     'pretrain', '--data', shards, '--output', runDir, '--tokenizer', tokenizer,
-    '--hidden-size', `${MODEL.hiddenSize}`, '--num-layers', `${MODEL.numLayers}`, '--num-heads', `${MODEL.numHeads}`,
-    '--intermediate-size', `${MODEL.intermediateSize}`, '--dropout', `${MODEL.dropout}`,
+    ...(modelConfig
+      ? ['--model-config', modelConfig]
+      : ['--hidden-size', `${MODEL.hiddenSize}`, '--num-layers', `${MODEL.numLayers}`, '--num-heads', `${MODEL.numHeads}`, '--intermediate-size', `${MODEL.intermediateSize}`, '--dropout', `${MODEL.dropout}`]),
+    ...(plan.initFrom ? ['--init-from', plan.initFrom] : []),
     '--encoder-mask-ratio', `${OPTIM.encoderMask}`, '--decoder-mask-ratio', `${OPTIM.decoderMask}`,
-    ...(kind === 'mlm' ? ['--mlm-only'] : []),
-    '--batch-size', `${o.batchSize}`, '--total-steps', `${o.steps}`, '--lr', `${OPTIM.lr}`, '--adam-eps', `${OPTIM.eps}`,
+    ...(plan.objective === 'mlm' ? ['--mlm-only'] : []),
+    '--batch-size', `${o.batchSize}`, '--total-steps', `${plan.steps}`, '--lr', `${OPTIM.lr}`, '--adam-eps', `${OPTIM.eps}`,
     '--weight-decay', `${OPTIM.weightDecay}`, '--schedule', 'linear', '--warmup-ratio', `${OPTIM.warmupRatio}`,
     '--clip-norm', `${OPTIM.clipNorm}`, '--checkpoint-every', `${o.segmentSteps}`, '--keep-checkpoints', '2',
     '--log-every', `${o.logEvery}`, '--seed', `${seed}`, '--resume',
     ...(process.stderr.isTTY ? [] : ['--no-progress']),
   ];
+}
+
+/**
+ * The encoder's config: the reference run's BERT, or the same sizes as a RoBERTa (positions
+ * offset by padding_idx + 1, one token type, LayerNorm eps 1e-5, as HF's RobertaConfig).
+ */
+function encoderConfig(o: ExperimentOptions, tokenizer: { vocabSize: number; padTokenId: number }) {
+  const common = {
+    vocabSize: tokenizer.vocabSize,
+    hiddenSize: MODEL.hiddenSize,
+    numHiddenLayers: MODEL.numLayers,
+    numAttentionHeads: MODEL.numHeads,
+    intermediateSize: MODEL.intermediateSize,
+    hiddenDropoutProb: MODEL.dropout,
+    attentionProbsDropoutProb: MODEL.dropout,
+    padTokenId: tokenizer.padTokenId,
+  };
+  if (o.encoder === 'bert') return { ...common, modelType: 'bert' as const, maxPositionEmbeddings: MODEL.maxPosition };
+  return { ...common, modelType: 'roberta' as const, maxPositionEmbeddings: MODEL.maxPosition + tokenizer.padTokenId + 1, typeVocabSize: 1, layerNormEps: 1e-5 };
+}
+
+/** The same config as an HF config.json, for `retro pretrain --model-config`. */
+function hfConfigJson(config: ReturnType<typeof encoderConfig>): string {
+  const hf: Record<string, unknown> = {
+    model_type: config.modelType,
+    architectures: [config.modelType === 'roberta' ? 'RobertaForMaskedLM' : 'BertForMaskedLM'],
+    vocab_size: config.vocabSize,
+    hidden_size: config.hiddenSize,
+    num_hidden_layers: config.numHiddenLayers,
+    num_attention_heads: config.numAttentionHeads,
+    intermediate_size: config.intermediateSize,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: config.hiddenDropoutProb,
+    attention_probs_dropout_prob: config.attentionProbsDropoutProb,
+    max_position_embeddings: config.maxPositionEmbeddings,
+    type_vocab_size: 'typeVocabSize' in config ? config.typeVocabSize : 2,
+    layer_norm_eps: 'layerNormEps' in config ? config.layerNormEps : 1e-12,
+    initializer_range: 0.02,
+    pad_token_id: config.padTokenId,
+  };
+  return `${JSON.stringify(hf, null, 2)}\n`;
+}
+
+/** Trained kinds in the order they run: the from-scratch pair, then the continuations of the MLM base. */
+const TRAINED_KINDS = ['mlm', 'retromae', 'cont-mlm', 'cont-retromae'] as const;
+
+function planOf(o: ExperimentOptions, kind: Exclude<RunKind, 'init'>, seed: number): RunPlan {
+  if (kind === 'mlm' || kind === 'retromae') return { objective: kind, steps: o.steps };
+  return {
+    objective: kind === 'cont-mlm' ? 'mlm' : 'retromae',
+    steps: o.continueSteps,
+    initFrom: o.fromCheckpoint ?? join(o.out, 'runs', `mlm-s${seed}`, `checkpoint-${o.steps}`),
+  };
 }
 
 function versions(): Record<string, unknown> {
@@ -99,14 +164,21 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
   const seeds = Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i);
   // Seeds and --eval-at only pick which stages run (each stage's name holds its seed and step),
   // so later invocations may add seeds or evaluation points to the same experiment.
-  const settings = { steps: o.steps, batchSize: o.batchSize, vocab: o.vocab, wholeWord: o.wholeWord, limit: o.limit ?? null, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb };
+  const tokenizerSetting = o.encoder === 'bert' ? { vocab: o.vocab } : { bpeVocabSize: o.bpeVocabSize };
+  const settings = {
+    steps: o.steps, batchSize: o.batchSize, ...tokenizerSetting, wholeWord: o.wholeWord, limit: o.limit ?? null, model: MODEL, optim: OPTIM, corpus: o.corpus, cmteb: o.cmteb,
+    encoder: o.encoder, continueSteps: o.continueSteps, fromCheckpoint: o.fromCheckpoint ?? null,
+  };
   if (o.dryRun) {
     log(`options ${JSON.stringify(o, null, 2)}`);
-    log(`pretrain args (mlm, seed ${seeds[0]}): retro ${pretrainArgs(o, 'mlm', seeds[0]!, join(o.out, 'shards'), join(o.out, 'tokenizer'), join(o.out, 'runs', 'mlm-s0')).join(' ')}`);
+    for (const kind of o.only.filter((k) => k !== 'init')) {
+      log(`pretrain args (${kind}, seed ${seeds[0]}): retro ${pretrainArgs(o, planOf(o, kind, seeds[0]!), seeds[0]!, join(o.out, 'shards'), join(o.out, 'tokenizer'), join(o.out, 'runs', `${kind}-s${seeds[0]}`), o.encoder === 'roberta' ? join(o.out, 'model-config.json') : undefined).join(' ')}`);
+    }
     return;
   }
-  // state files from before --whole-word existed were made with its default
-  const state = new ExperimentState(o.out, settings, argv, { wholeWord: 'jieba' });
+  // state files from before --whole-word existed were made with its default; those from before
+  // --encoder were BERT runs without continued stages, so any continuation setting fits them
+  const state = new ExperimentState(o.out, settings, argv, { wholeWord: 'jieba', encoder: 'bert', continueSteps: o.continueSteps, fromCheckpoint: o.fromCheckpoint ?? null });
   const budget = new TimeBudget(o.timeBudgetMinutes);
   const tokenizerDir = join(o.out, 'tokenizer');
   const builtDir = join(o.out, 'tokenizer-built');
@@ -139,10 +211,24 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
     await stage('vocab-compare', async () => buildAndCompareVocab(o.corpus, referenceVocab, builtDir));
     await stage('tokenizer', async () => {
       mkdirSync(tokenizerDir, { recursive: true });
+      if (o.encoder === 'roberta') {
+        // RoBERTa's own kind of vocabulary, learned from the same corpus the BERT vocabulary counts
+        const files = readdirSync(o.corpus).filter((f) => /^part-.*\.json$/.test(f)).sort().map((f) => join(o.corpus, f));
+        async function* texts() {
+          for await (const document of readDocuments(files)) yield document.text;
+        }
+        const bpe = await trainByteLevelBpe(texts(), { vocabSize: o.bpeVocabSize });
+        await new RobertaTokenizer(bpe.vocab, bpe.merges).save(tokenizerDir);
+        return { source: `byte-level BPE trained on ${files.length} corpus files`, vocabSize: (await AutoTokenizer.fromPretrained(tokenizerDir)).vocabSize, merges: bpe.merges.length };
+      }
       const source = o.vocab === 'reference' ? referenceVocab : join(builtDir, 'vocab.txt');
       copyFileSync(source, join(tokenizerDir, 'vocab.txt'));
       return { source, vocabSize: (await AutoTokenizer.fromPretrained(tokenizerDir)).vocabSize };
     });
+    // RoBERTa runs read their config from a file (`retro pretrain --model-config`); BERT runs keep
+    // the size flags the first experiment used, so its resumed runs see the same arguments.
+    const modelConfigFile = o.encoder === 'roberta' ? join(o.out, 'model-config.json') : undefined;
+    if (modelConfigFile && !existsSync(modelConfigFile)) writeFileSync(modelConfigFile, hfConfigJson(encoderConfig(o, await AutoTokenizer.fromPretrained(tokenizerDir))));
     await stage('prepare', async () => {
       await runRetro(['prepare', '--input', o.corpus, '--tokenizer', tokenizerDir, '--output', shards, '--max-length', `${MAX_LENGTH}`, '--whole-word', o.wholeWord]);
       const m = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8')) as { totals: { documents: number; chunks: number; tokens: number }; config: unknown };
@@ -200,33 +286,26 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
           // The exact construction `retro pretrain` uses (packages/cli/src/pipelines/pretrain.ts), so
           // this is the starting point of both runs: the encoder init depends on the seed only.
           const tokenizer = await AutoTokenizer.fromPretrained(tokenizerDir);
-          const model = RetroMAEForPretraining.fromConfig(
-            {
-              modelType: 'bert',
-              vocabSize: tokenizer.vocabSize,
-              hiddenSize: MODEL.hiddenSize,
-              numHiddenLayers: MODEL.numLayers,
-              numAttentionHeads: MODEL.numHeads,
-              intermediateSize: MODEL.intermediateSize,
-              hiddenDropoutProb: MODEL.dropout,
-              attentionProbsDropoutProb: MODEL.dropout,
-              maxPositionEmbeddings: MODEL.maxPosition,
-              padTokenId: tokenizer.padTokenId,
-            },
-            { seed, mlmOnly: true },
-          );
+          const config = modelConfigFile ? loadConfig(modelConfigFile) : encoderConfig(o, tokenizer);
+          const model = RetroMAEForPretraining.fromConfig(config, { seed, mlmOnly: true });
           model.savePretrained(initDir);
-          copyFileSync(join(tokenizerDir, 'vocab.txt'), join(initDir, 'vocab.txt'));
+          for (const file of readdirSync(tokenizerDir)) copyFileSync(join(tokenizerDir, file), join(initDir, file));
           return { dir: initDir };
         });
         await evalCheckpoint('init', seed, 0, initDir);
       }
-      for (const kind of ['mlm', 'retromae'] as const) {
+      for (const kind of TRAINED_KINDS) {
         if (!o.only.includes(kind)) continue;
+        const plan = planOf(o, kind, seed);
+        if (plan.initFrom && !existsSync(join(plan.initFrom, 'config.json'))) {
+          throw new Error(`run.ts: ${kind}-s${seed} continues ${plan.initFrom}, which holds no checkpoint yet: train the base first (--only mlm, ${o.steps} steps) or pass --from-checkpoint DIR`);
+        }
+        // an outside base is scored as this experiment's own would be: as the MLM run at --steps
+        if (plan.initFrom && o.fromCheckpoint) await evalCheckpoint('mlm', seed, o.steps, o.fromCheckpoint);
         const runDir = join(o.out, 'runs', `${kind}-s${seed}`);
         const name = `pretrain:${kind}-s${seed}`;
         if (!state.done(name)) {
-          const args = pretrainArgs(o, kind, seed, shards, tokenizerDir, runDir);
+          const args = pretrainArgs(o, plan, seed, shards, tokenizerDir, runDir, modelConfigFile);
           const holder = state.liveClaimsOfOthers().find((c) => c.startsWith(`${name} `));
           if (holder) {
             log(`${name}: another invocation is training it (${holder}); skipping it and its evaluations here`);
@@ -235,10 +314,10 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
           state.claim(name);
           for (;;) {
             const done = completedStep(runDir);
-            if (done >= o.steps) break;
+            if (done >= plan.steps) break;
             for (const s of o.evalAt) if (s === done) await evalCheckpoint(kind, seed, s, join(runDir, `checkpoint-${s}`));
             if (budget.expired()) throw new BudgetSpent(name);
-            let end = Math.min(o.steps, (Math.floor(done / o.segmentSteps) + 1) * o.segmentSteps, ...o.evalAt.filter((s) => s > done));
+            let end = Math.min(plan.steps, (Math.floor(done / o.segmentSteps) + 1) * o.segmentSteps, ...o.evalAt.filter((s) => s > done));
             const sps = summarizeTraining(kind, seed, readMetrics(join(runDir, 'metrics.jsonl')))?.secondsPerStep;
             if (sps && Number.isFinite(sps)) {
               // keep ~20 s for loading, resuming and the checkpoint write
@@ -250,15 +329,15 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
               end = Math.min(end, done + 10);
             }
             const t0 = Date.now();
-            await runRetro([...args, ...(end < o.steps ? ['--stop-at-step', `${end}`] : [])]);
+            await runRetro([...args, ...(end < plan.steps ? ['--stop-at-step', `${end}`] : [])]);
             const total = state.addPartialSeconds(name, (Date.now() - t0) / 1000);
-            log(`  ${kind} s${seed}: step ${completedStep(runDir)}/${o.steps}, ${(total / 60).toFixed(1)} min so far`);
+            log(`  ${kind} s${seed}: step ${completedStep(runDir)}/${plan.steps}, ${(total / 60).toFixed(1)} min so far`);
           }
           for (const s of o.evalAt) if (s === completedStep(runDir)) await evalCheckpoint(kind, seed, s, join(runDir, `checkpoint-${s}`));
           const metrics = readMetrics(join(runDir, 'metrics.jsonl'));
           state.finish(name, new Date(), summarizeTraining(kind, seed, metrics), state.data.partialSeconds[name]);
         }
-        await evalCheckpoint(kind, seed, o.steps, join(runDir, `checkpoint-${o.steps}`));
+        await evalCheckpoint(kind, seed, plan.steps, join(runDir, `checkpoint-${plan.steps}`));
       }
     }
     if (o.only.includes('mlm') && o.only.includes('retromae')) {
@@ -268,7 +347,7 @@ async function run(o: ExperimentOptions, argv: string[]): Promise<void> {
       else {
         await stage('step-cost', async () =>
           measureStepCost(join(o.out, 'step-cost'), runRetro, (kind, runDir, total) =>
-            pretrainArgs({ ...o, steps: total, segmentSteps: total, logEvery: 5 }, kind, o.firstSeed, shards, tokenizerDir, runDir),
+            pretrainArgs({ ...o, segmentSteps: total, logEvery: 5 }, { objective: kind, steps: total }, o.firstSeed, shards, tokenizerDir, runDir, modelConfigFile),
           ),
         );
       }
@@ -289,9 +368,9 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
   const evals = Object.entries(state.data.stages)
     .filter(([name]) => name.startsWith('eval:'))
     .flatMap(([, rec]) => (rec.result as { records: EvalRecord[] }).records);
-  const finals = evals.filter((r) => r.model === 'init' || r.step === o.steps);
+  const finals = evals.filter((r) => r.model === 'init' || r.step === (r.model.startsWith('cont-') ? o.continueSteps : o.steps));
   const runs = seeds.flatMap((seed) =>
-    (['mlm', 'retromae'] as const).map((model) => ({ model, seed, lines: readMetrics(join(o.out, 'runs', `${model}-s${seed}`, 'metrics.jsonl')) })),
+    TRAINED_KINDS.map((model) => ({ model, seed, lines: readMetrics(join(o.out, 'runs', `${model}-s${seed}`, 'metrics.jsonl')) })),
   ).filter((r) => r.lines.length > 0);
   const training = runs.map((r) => summarizeTraining(r.model, r.seed, r.lines)!);
   const bm25 = state.done('bm25')?.result as Partial<Record<MetricKey, number>> | undefined;
@@ -300,7 +379,7 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
   const stageTimes = Object.fromEntries(Object.entries(state.data.stages).map(([k, v]) => [k, Math.round(v.seconds * 10) / 10]));
   const results = {
     settings: state.data.settings,
-    complete: finals.length > 0 && seeds.every((s) => (['init', 'mlm', 'retromae'] as const).every((m) => finals.some((r) => r.model === m && r.seed === s))),
+    complete: finals.length > 0 && seeds.every((s) => o.only.every((m) => finals.some((r) => r.model === m && r.seed === s))),
     versions: versions(),
     invocations: state.data.invocations,
     data: {
@@ -316,20 +395,48 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
     pretrainSecondsSoFar: state.data.partialSeconds,
   };
   writeFileSync(join(reportDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const trained = training.map((t) => `${t.model} s${t.seed} ${t.steps}/${o.steps} steps`).join(', ') || 'nothing';
+  const trained = training.map((t) => `${t.model} s${t.seed} ${t.steps}/${t.model.startsWith('cont-') ? o.continueSteps : o.steps} steps`).join(', ') || 'nothing';
   const evaluated = [...new Set(finals.map((r) => `${r.model} s${r.seed}`))].join(', ') || 'nothing';
   const status = `${results.complete ? 'complete' : 'INCOMPLETE (rerun the command to continue)'} — trained: ${trained}; evaluated at the final step: ${evaluated}.`;
   const stepTable = `\n### Scores by training step\n\nEvery evaluated checkpoint (step 0 = the untrained initialisation of that seed).\n\n${stepTableMarkdown(evals, bm25)}`;
   const stepCost = state.done('step-cost')?.result as StepCost | undefined;
   writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status, stepCost }) + stepTable);
-  if (runs.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(runs, `MLM vs RetroMAE loss (H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
+  const scratchRuns = runs.filter((r) => !r.model.startsWith('cont-'));
+  const continuedRuns = runs.filter((r) => r.model.startsWith('cont-'));
+  if (scratchRuns.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(scratchRuns, `MLM vs RetroMAE loss (${o.encoder}, H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
   if (evals.length) writeFileSync(join(reportDir, 'metrics.svg'), metricPlot(evals, 'cmteb-lite main scores vs training step'));
+  if (continuedRuns.length) {
+    writeFileSync(join(reportDir, 'continued-loss.svg'), lossPlot(continuedRuns, `Continued pretraining of the MLM base (${o.encoder}, ${o.continueSteps} steps from step ${o.steps})`));
+    const experiment: ContinuedExperiment = { encoder: o.encoder, baseSteps: o.steps, continueSteps: o.continueSteps, evals, bm25 };
+    const seed = [...new Set(evals.filter((r) => r.model === 'cont-retromae').map((r) => r.seed))].sort((a, b) => a - b)[0];
+    if (seed !== undefined) writeFileSync(join(reportDir, 'continued.svg'), continuedPlot(experiment, seed));
+    writeFileSync(join(reportDir, 'continued.md'), continuedMarkdown(experiment, status, o.fromCheckpoint));
+  }
   log(`report: ${reportDir}`);
   if (o.publish) {
     mkdirSync(o.publish, { recursive: true });
     cpSync(reportDir, o.publish, { recursive: true });
     log(`published to ${o.publish}`);
   }
+}
+
+/** continued.md: the seed's table for this backbone, PyTorch beside it (BERT), passing steps, claims. */
+function continuedMarkdown(x: ContinuedExperiment, status: string, fromCheckpoint?: string): string {
+  const parts = [
+    `**Status:** ${status}`,
+    '',
+    `Continued pretraining (${x.encoder}): the MLM base ${fromCheckpoint ? `\`${fromCheckpoint}\`` : `after ${x.baseSteps} steps`}, then ${x.continueSteps} more steps of RetroMAE (encoder 30 %, M 50 %, whole words) or of MLM (the control), same seed, data order and hyper-parameters. Zero-shot on cmteb-lite, ×100; average = mean of retrieval nDCG@10, reranking MAP and STS Spearman.`,
+    '',
+    '### CLS pooling',
+    '',
+    seedTableMarkdown([x], 'cls'),
+    '### Mean pooling',
+    '',
+    seedTableMarkdown([x], 'mean'),
+  ];
+  if (x.encoder === 'bert') parts.push('### Beside the PyTorch run of this shape (CLS)', '', pytorchComparisonMarkdown(x));
+  parts.push('### When RetroMAE passes its base and the control', '', passingStepsMarkdown(x), '### The seed\'s claims at this scale', '', claimsMarkdown([x]));
+  return `${parts.join('\n')}\n`;
 }
 
 const argv = process.argv.slice(2);

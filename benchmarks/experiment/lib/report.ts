@@ -27,8 +27,13 @@ export function readMetrics(file: string): MetricsLine[] {
   return parseMetrics(readFileSync(file, 'utf8'), file);
 }
 
+/** Display names of the runs. */
+export const MODEL_NAMES: Record<ModelName, string> = { init: 'init', mlm: 'MLM', retromae: 'RetroMAE', 'cont-mlm': 'MLM continued', 'cont-retromae': 'RetroMAE continued' };
+
+export type TrainedModel = Exclude<ModelName, 'init'>;
+
 export interface TrainingSummary {
-  model: 'mlm' | 'retromae';
+  model: TrainedModel;
   seed: number;
   steps: number;
   /** Mean of the logged losses over the last `window` steps (each line averages its own steps). */
@@ -51,7 +56,7 @@ function median(values: number[]): number {
 }
 
 /** Final losses and step time of one run from its metrics.jsonl. */
-export function summarizeTraining(model: 'mlm' | 'retromae', seed: number, lines: MetricsLine[], window = 50): TrainingSummary | undefined {
+export function summarizeTraining(model: TrainedModel, seed: number, lines: MetricsLine[], window = 50): TrainingSummary | undefined {
   if (lines.length === 0) return undefined;
   const last = lines[lines.length - 1]!;
   const tail = lines.filter((l) => l.step > last.step - window);
@@ -82,14 +87,15 @@ export function summarizeTraining(model: 'mlm' | 'retromae', seed: number, lines
 }
 
 /** Loss curves: MLM loss, RetroMAE encoder and decoder loss (and total), per seed. */
-export function lossPlot(runs: Array<{ model: 'mlm' | 'retromae'; seed: number; lines: MetricsLine[] }>, title: string): string {
+export function lossPlot(runs: Array<{ model: TrainedModel; seed: number; lines: MetricsLine[] }>, title: string): string {
   const series: PlotSeries[] = [];
   for (const r of runs) {
     const tag = runs.filter((x) => x.model === r.model).length > 1 ? ` s${r.seed}` : '';
-    if (r.model === 'mlm') series.push({ name: `MLM loss${tag}`, points: r.lines.map((l) => [l.step, l.loss]) });
+    const name = MODEL_NAMES[r.model];
+    if (r.model.endsWith('mlm')) series.push({ name: `${name} loss${tag}`, points: r.lines.map((l) => [l.step, l.loss]) });
     else {
-      series.push({ name: `RetroMAE encoder loss${tag}`, points: r.lines.map((l) => [l.step, l.encoderLoss ?? NaN]) });
-      series.push({ name: `RetroMAE decoder loss${tag}`, points: r.lines.map((l) => [l.step, l.decoderLoss ?? NaN]) });
+      series.push({ name: `${name} encoder loss${tag}`, points: r.lines.map((l) => [l.step, l.encoderLoss ?? NaN]) });
+      series.push({ name: `${name} decoder loss${tag}`, points: r.lines.map((l) => [l.step, l.decoderLoss ?? NaN]) });
     }
   }
   return renderLinePlot(series, { title, xLabel: 'optimizer step', yLabel: 'cross-entropy (nats)' });
@@ -156,7 +162,7 @@ export function resultsMarkdown(input: {
   const out: string[] = [];
   if (input.status) out.push(`**Status:** ${input.status}`, '');
   const models: ModelName[] = ['init', 'mlm', 'retromae'];
-  const names: Record<ModelName, string> = { init: 'init', mlm: 'MLM', retromae: 'RetroMAE' };
+  const names = MODEL_NAMES;
   const seedsOf = (m: ModelName) => [...new Set(input.finals.filter((r) => r.model === m).map((r) => r.seed))];
   const seedNote =
     input.seeds.length > 1
@@ -185,9 +191,12 @@ export function resultsMarkdown(input: {
   out.push(`| run | final loss ours | PT | encoder ours | PT | decoder ours | PT | s/step | tokens/s | train time |`);
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of input.training) {
-    const pt = t.model === 'mlm' ? [PYTORCH_REFERENCE.finalLoss.mlm, undefined, undefined] : [undefined, PYTORCH_REFERENCE.finalLoss.retromaeEncoder, PYTORCH_REFERENCE.finalLoss.retromaeDecoder];
+    const pt =
+      t.model === 'mlm' ? [PYTORCH_REFERENCE.finalLoss.mlm, undefined, undefined]
+      : t.model === 'retromae' ? [undefined, PYTORCH_REFERENCE.finalLoss.retromaeEncoder, PYTORCH_REFERENCE.finalLoss.retromaeDecoder]
+      : [undefined, undefined, undefined];
     out.push(
-      `| ${t.model === 'mlm' ? 'MLM' : 'RetroMAE'} s${t.seed} (${t.steps} steps) | ${fmt(t.finalLoss, 2)} | ${fmt(pt[0], 2)} | ${fmt(t.finalEncoderLoss, 2)} | ${fmt(pt[1], 2)} | ${fmt(t.finalDecoderLoss, 2)} | ${fmt(pt[2], 2)} | ${fmt(t.secondsPerStep, 2)} | ${fmt(t.tokensPerSecond, 0)} | ${fmt(t.trainSeconds / 60, 1)} min |`,
+      `| ${MODEL_NAMES[t.model]} s${t.seed} (${t.steps} steps) | ${fmt(t.finalLoss, 2)} | ${fmt(pt[0], 2)} | ${fmt(t.finalEncoderLoss, 2)} | ${fmt(pt[1], 2)} | ${fmt(t.finalDecoderLoss, 2)} | ${fmt(pt[2], 2)} | ${fmt(t.secondsPerStep, 2)} | ${fmt(t.tokensPerSecond, 0)} | ${fmt(t.trainSeconds / 60, 1)} min |`,
     );
   }
   out.push('');
@@ -219,7 +228,7 @@ export function stepTableMarkdown(records: EvalRecord[], bm25?: Partial<Record<M
     row[r.pooling] = r;
     rows.set(id, row);
   }
-  const order: Record<ModelName, number> = { init: 0, mlm: 1, retromae: 2 };
+  const order: Record<ModelName, number> = { init: 0, mlm: 1, retromae: 2, 'cont-mlm': 3, 'cont-retromae': 4 };
   const sorted = [...rows.values()].sort((a, b) => a.seed - b.seed || order[a.model] - order[b.model] || a.step - b.step);
   const out: string[] = [];
   out.push(`| model | seed | step | ${keys.map((k) => `${METRIC_LABELS[k]} CLS`).join(' | ')} | ${keys.map((k) => `${METRIC_LABELS[k]} mean`).join(' | ')} |`);

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { claimsMarkdown, passingStepsMarkdown, seedTableMarkdown, type ContinuedExperiment } from '../experiment/lib/continued.js';
+import type { EvalRecord } from '../experiment/lib/report.js';
+
+/** A CLS record with the three seed metrics (retrieval, reranking, STS). */
+function rec(model: EvalRecord['model'], seed: number, step: number, retrieval: number, reranking: number, sts: number): EvalRecord {
+  return {
+    model, seed, step, pooling: 'cls', limit: null, forwardSeconds: 0, scoreSeconds: 0, texts: 0,
+    scores: { 'retrieval.ndcg10': retrieval, 'reranking.map': reranking, 'sts.spearman': sts },
+  };
+}
+
+function experiment(evals: EvalRecord[]): ContinuedExperiment {
+  return { encoder: 'bert', baseSteps: 1200, continueSteps: 1200, evals };
+}
+
+const evals = [
+  rec('mlm', 42, 1200, 40, 60, 35),
+  rec('mlm', 42, 600, 10, 10, 10), // an intermediate step of the base: not the base
+  rec('cont-mlm', 42, 600, 42, 61, 30),
+  rec('cont-mlm', 42, 1200, 45, 62, 28),
+  rec('cont-retromae', 42, 600, 38, 65, 36),
+  rec('cont-retromae', 42, 1200, 66, 76, 46),
+  rec('mlm', 43, 1200, 42, 62, 37),
+  rec('cont-mlm', 43, 1200, 47, 64, 29),
+  rec('cont-retromae', 43, 1200, 64, 74, 44),
+];
+
+describe('continued-pretraining report', () => {
+  it('averages the three scores per row and gives mean ± sd over seeds', () => {
+    const md = seedTableMarkdown([experiment(evals)], 'cls');
+    // base: averages (40+60+35)/3 = 45 and (42+62+37)/3 = 47 -> 46.0 ± 1.4; retrieval 40, 42 -> 41.0 ± 1.4
+    expect(md).toMatch(/\| bert base \(MLM from scratch\), 1200 steps \| 2 \| 46\.0 ± 1\.4 \| 41\.0 ± 1\.4 \| 61\.0 ± 1\.4 \| 36\.0 ± 1\.4 \|/);
+    // RetroMAE: averages 62.67 and 60.67 -> 61.7 ± 1.4
+    expect(md).toMatch(/\+ RetroMAE continued, 1200 more \| 2 \| 61\.7 ± 1\.4 \| 65\.0 ± 1\.4 \|/);
+  });
+
+  it('finds the first evaluated step at which RetroMAE passes its base and the control', () => {
+    const md = passingStepsMarkdown(experiment(evals));
+    // seed 42 retrieval: 38 < base 40 at 600, 66 > 40 at 1200; vs control 42 at 600 (no), 45 at 1200 (yes)
+    expect(md).toContain('| 42 | Retrieval nDCG@10 | 1200 | 1200 | 600, 1200 |');
+    // seed 42 reranking: 65 > 60 and > 61 already at 600
+    expect(md).toContain('| 42 | Reranking MAP | 600 | 600 | 600, 1200 |');
+  });
+
+  it('answers the claims from complete seeds, and says "no" when one seed fails', () => {
+    expect(claimsMarkdown([experiment(evals)])).toMatch(/Retrieval nDCG@10 .*improves the base on every seed: \*\*yes\*\*; more than the control on every seed: \*\*yes\*\*/);
+    const worse = evals.map((r) => (r.model === 'cont-retromae' && r.seed === 43 && r.step === 1200 ? rec('cont-retromae', 43, 1200, 41, 60, 44) : r));
+    const md = claimsMarkdown([experiment(worse)]);
+    // seed 43: retrieval 41 > base 42? no
+    expect(md).toMatch(/Retrieval nDCG@10 .*improves the base on every seed: \*\*no\*\*/);
+    expect(md).toMatch(/BERT vs RoBERTa gains: needs both backbones/);
+  });
+
+  it('claims nothing while no seed has all three rows', () => {
+    const partial = evals.filter((r) => r.model !== 'cont-mlm');
+    expect(claimsMarkdown([experiment(partial)])).toMatch(/bert: no seed has the base and both continuations evaluated yet/);
+  });
+});
