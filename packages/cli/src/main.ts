@@ -6,7 +6,10 @@ import { commandHelp, topLevelHelp } from './args/help.js';
 import { mergeOptions, parseArgv, validateConfig } from './args/parse.js';
 import { suggest, type CommandSpec, type ParsedOptions } from './args/spec.js';
 import { embedCommand, type EmbedOptions } from './commands/embed.js';
-import { evalCommand, type EvalOptions } from './commands/eval.js';
+import { evalCommand, resolveEvalTasks, type EvalOptions } from './commands/eval.js';
+import { TASK_KINDS } from '@retro/eval';
+import { evalOutputTarget, writeEvalOutput } from './io/eval-output.js';
+import { progressPrinter } from './io/progress.js';
 import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
 import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
 import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
@@ -25,6 +28,9 @@ export interface CliIo {
 }
 
 type Kind = 'file' | 'directory' | 'any';
+
+/** Score fields that are counts, not metrics (kept in the JSON, left out of the printed line). */
+const COUNT_FIELDS: ReadonlySet<string> = new Set(['pairs', 'queries', 'skipped', 'corpus']);
 
 /** Fails with a usage error naming the option when a path it gives is missing or of the wrong kind. */
 function requirePath(option: string, path: string | undefined, kind: Kind, command: string): void {
@@ -114,14 +120,20 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       const o = options as unknown as EvalOptions;
       requirePath('model', o.model, 'directory', command.name);
       requirePath('data', o.data, 'directory', command.name);
+      const tasks = resolveEvalTasks(o.tasks);
+      const output = o.output ? evalOutputTarget(o.output, command.name) : undefined;
       await selectBackend(o.backend);
-      const results = await io.wiring.evaluate(o);
-      for (const [task, metrics] of Object.entries(results)) {
-        io.stdout.write(`${task.padEnd(28)}${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}\n`);
+      const result = await io.wiring.evaluate({ ...o, tasks }, progressPrinter(io, 'retro eval'));
+      for (const task of TASK_KINDS) {
+        const scores = result[task] as unknown as Record<string, unknown> | undefined;
+        if (!scores) continue;
+        // Only the metrics: the scores also hold counts and flags (queries, ignoreIdenticalIds).
+        const metrics = Object.entries(scores).filter(([key, v]) => typeof v === 'number' && !COUNT_FIELDS.has(key));
+        io.stdout.write(`${task.padEnd(12)}${metrics.map(([k, v]) => `${k} ${(v as number).toFixed(2)}`).join('  ')}\n`);
       }
-      if (o.output) {
-        const { writeFileSync } = await import('node:fs');
-        writeFileSync(o.output, `${JSON.stringify(results, null, 2)}\n`);
+      if (output) {
+        const written = await writeEvalOutput(output, result);
+        io.stderr.write(`retro eval: wrote ${written.length === 1 ? written[0] : `${written.length} files to ${output.path}`}\n`);
       }
       return EXIT.ok;
     }

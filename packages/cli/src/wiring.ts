@@ -9,15 +9,16 @@ import type { PretrainOptions, trainSettings } from './commands/pretrain.js';
 import { runPrepare } from './pipelines/prepare.js';
 import { runPretrain } from './pipelines/pretrain.js';
 import { openEncoder } from './pipelines/embed.js';
-import { runEvaluate } from './pipelines/evaluate.js';
+import { runEvaluate, type EvalProgress } from './pipelines/evaluate.js';
+import type { EvalResult } from '@retro/eval';
 
 export interface Wiring {
   prepare(options: PrepareOptions): Promise<unknown>;
   pretrain(options: PretrainOptions, settings: ReturnType<typeof trainSettings>): Promise<unknown>;
   /** Vectors [texts.length, dim] in input order. */
   embed(texts: readonly string[], options: EmbedOptions): Promise<{ vectors: Float32Array; dim: number }>;
-  /** Results per task: task -> metric -> value. */
-  evaluate(options: EvalOptions): Promise<Record<string, Record<string, number>>>;
+  /** Scores of every task run; writes nothing (the CLI writes where --output says). */
+  evaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult>;
 }
 
 export const defaultWiring: Wiring = {

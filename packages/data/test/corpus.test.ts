@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +61,9 @@ describe('readDocuments: well-formed input', () => {
     expect(summary.bytes).toBe(statSync(p).size);
   });
 
-  it('reads the shared sample file (50 documents, WuDao format)', async () => {
-    const sample = resolve(fileURLToPath(new URL('../../../../shared/corpus/sample.json', import.meta.url)));
+  const sample = resolve(fileURLToPath(new URL('../../../../shared/corpus/sample.json', import.meta.url)));
+  // ../shared sits beside the repo in CI, not on every clone: say so instead of failing.
+  it.skipIf(!existsSync(sample))(`reads the shared sample file (50 documents, WuDao format)${existsSync(sample) ? '' : ` - SKIPPED: ${sample} not found (../shared is not beside this clone)`}`, async () => {
     const { docs, summary } = await readAll(sample, { hash: true });
     expect(summary.documents).toBe(50);
     expect(docs.every((d) => typeof d.id === 'number' && d.text.length > 0)).toBe(true);

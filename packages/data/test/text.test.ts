@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -284,8 +285,11 @@ describe('DocumentChunker', () => {
     expect(() => new DocumentChunker(wt, { maxSeqLength: 2 })).toThrow(/maxSeqLength/);
   });
 
-  it('on the shared sample with the reference vocab: chunks re-assemble to the whole-document tokenization', async () => {
-    const shared = resolve(fileURLToPath(new URL('../../../../shared', import.meta.url)));
+  const shared = resolve(fileURLToPath(new URL('../../../../shared', import.meta.url)));
+  const sharedFiles = [`${shared}/experiment/vocab.txt`, `${shared}/corpus/sample.json`];
+  const missing = sharedFiles.filter((f) => !existsSync(f));
+  // ../shared sits beside the repo in CI, not on every clone: say so instead of failing.
+  it.skipIf(missing.length > 0)(`on the shared sample with the reference vocab: chunks re-assemble to the whole-document tokenization${missing.length ? ` - SKIPPED: ${missing.join(', ')} not found (../shared is not beside this clone)` : ''}`, async () => {
     const bert = await BertTokenizer.fromVocabFile(`${shared}/experiment/vocab.txt`);
     const chunker = new DocumentChunker(new WordTokenizer(bert, new JiebaSegmenter()), { maxSeqLength: 32 });
     let docs = 0;

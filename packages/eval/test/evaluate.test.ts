@@ -149,3 +149,14 @@ describe('evaluate', () => {
     await expect(evaluate({ name: 'empty', root: '' }, spyEmbedder([]), { tasks: ['sts'] })).rejects.toThrow(/suite "empty" has no sts task/);
   });
 });
+
+describe('STS with an undefined correlation', () => {
+  it('constant similarities or constant gold scores are errors naming the task, never a NaN score', async () => {
+    const suite: TaskSuite = { name: 's', root: '', sts: stsTask('tiny-sts', [0, 1, 2].map((i) => ({ sentence1: `a${i}`, sentence2: `b${i}`, score: i }))) };
+    const same = { name: 'same', embed: (t: string[]) => t.map(() => Float32Array.from([1, 2])) };
+    await expect(evaluate(suite, same)).rejects.toThrow(/scoreSts\(tiny-sts\): all 3 pair similarities are 0\.99999\d+, so Spearman is undefined/);
+    const flat: TaskSuite = { name: 's', root: '', sts: stsTask('flat', [0, 1].map((i) => ({ sentence1: `a${i}`, sentence2: `b${i}`, score: 3 }))) };
+    const varied = { name: 'v', embed: (t: string[]) => t.map((s) => Float32Array.from([s.length, s.charCodeAt(1)])) };
+    await expect(evaluate(flat, varied)).rejects.toThrow(/scoreSts\(flat\): every gold score is 3/);
+  });
+});

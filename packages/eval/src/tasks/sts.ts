@@ -43,13 +43,28 @@ export function loadStsTask(file: string, name = 'sts'): StsTask {
     score: f.finiteNumber(rec, 'score'),
   }));
   if (pairs.length < 2) throw new Error(`${caller}: ${file}: need at least 2 pairs, found ${pairs.length}`);
+  if (pairs.every((p) => p.score === pairs[0]!.score)) {
+    throw new Error(`${caller}: ${file}: every 'score' is ${pairs[0]!.score}; a correlation needs gold scores that differ`);
+  }
   return stsTask(name, pairs, file);
 }
 
-/** Spearman (×100) of `similarities` [P] against the gold scores. */
+/**
+ * Spearman (×100) of `similarities` [P] against the gold scores. Equal similarities for every pair
+ * (a model whose vectors do not depend on the text) or equal gold scores leave the correlation
+ * undefined: that is an error naming the task, never a NaN that a report would print as null.
+ */
 export function scoreSts(task: StsTask, similarities: ArrayLike<number>): StsScores {
   if (similarities.length !== task.gold.length) {
     throw new Error(`scoreSts(${task.name}): expected ${task.gold.length} similarities, found ${similarities.length}`);
+  }
+  const constant = (values: ArrayLike<number>) => Array.prototype.every.call(values, (v: number) => v === values[0]);
+  if (constant(task.gold)) throw new Error(`scoreSts(${task.name}): every gold score is ${task.gold[0]}; Spearman is undefined for constant scores`);
+  if (constant(similarities)) {
+    throw new Error(
+      `scoreSts(${task.name}): all ${similarities.length} pair similarities are ${similarities[0]}, so Spearman is undefined; ` +
+        'the model gives (nearly) the same vector to every text: check the checkpoint (untrained, collapsed or broken weights)',
+    );
   }
   return { spearman: 100 * spearman(similarities, task.gold), pairs: task.gold.length };
 }

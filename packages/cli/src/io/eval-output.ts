@@ -1,0 +1,39 @@
+import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { toJSON, writeResults, type EvalResult } from '@retro/eval';
+import { UsageError } from '../errors.js';
+
+/** Where `retro eval --output` writes: one JSON file, or a folder of per-task JSON files. */
+export interface EvalOutputTarget {
+  kind: 'file' | 'folder';
+  path: string;
+}
+
+/**
+ * Reads --output before any work starts: `*.json` is a file whose folder must exist; anything else
+ * is a results folder (created, with its parent required to exist so a typo does not build a tree).
+ */
+export function evalOutputTarget(output: string, command: string): EvalOutputTarget {
+  const path = resolve(output);
+  const isFile = extname(path).toLowerCase() === '.json';
+  const parent = dirname(path);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new UsageError(`option --output: folder '${parent}' does not exist (create it first)`, command);
+  }
+  if (isFile && existsSync(path) && statSync(path).isDirectory()) {
+    throw new UsageError(`option --output: '${output}' is a folder; give a .json file or a folder name without .json`, command);
+  }
+  if (!isFile && existsSync(path) && !statSync(path).isDirectory()) {
+    throw new UsageError(`option --output: '${output}' is a file; results go into a folder, or name a .json file`, command);
+  }
+  return { kind: isFile ? 'file' : 'folder', path };
+}
+
+/** Writes the result where the target says (atomically per file); returns the paths written. */
+export async function writeEvalOutput(target: EvalOutputTarget, result: EvalResult): Promise<string[]> {
+  if (target.kind === 'folder') return writeResults(target.path, result);
+  const tmp = `${target.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, toJSON(result));
+  renameSync(tmp, target.path);
+  return [target.path];
+}

@@ -1,0 +1,36 @@
+import { formatDuration, type ProgressStream } from '@retro/train';
+
+/** Texts embedded so far for one named part of a job (an eval task, an input file). */
+export interface CountProgress {
+  task: string;
+  done: number;
+  total?: number;
+}
+
+/**
+ * Progress of embedding jobs on stderr: on a terminal one line rewritten in place; otherwise a
+ * line at most every `everySeconds` and when a part completes, so logs stay short.
+ * Format: `retro eval: retrieval 1,024/7,456 texts | 85 texts/s | ETA 1m15s`.
+ */
+export function progressPrinter(io: { stderr: ProgressStream }, prefix: string, everySeconds = 10): (p: CountProgress) => void {
+  const tty = io.stderr.isTTY === true;
+  const started = new Map<string, number>();
+  let lastPrint = Number.NEGATIVE_INFINITY;
+  return (p) => {
+    const now = performance.now() / 1000;
+    if (!started.has(p.task)) started.set(p.task, now);
+    const seconds = now - started.get(p.task)!;
+    const rate = seconds > 0 ? p.done / seconds : 0;
+    const complete = p.total !== undefined && p.done >= p.total;
+    const eta = p.total !== undefined && rate > 0 ? ` | ETA ${formatDuration((p.total - p.done) / rate)}` : '';
+    const count = p.total !== undefined ? `${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')}` : p.done.toLocaleString('en');
+    const line = `${prefix}: ${p.task} ${count} texts | ${rate > 0 ? Math.round(rate) : '?'} texts/s${complete ? '' : eta}`;
+    if (tty) {
+      io.stderr.write(`\r\x1b[2K${line}${complete ? '\n' : ''}`);
+      return;
+    }
+    if (!complete && now - lastPrint < everySeconds) return;
+    lastPrint = now;
+    io.stderr.write(`${line}\n`);
+  };
+}
