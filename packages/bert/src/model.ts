@@ -167,7 +167,9 @@ export abstract class MaskedLMModel<C extends BertConfig = BertConfig> extends M
     const config = (configClass as unknown as { fromFile(path: string): C }).fromFile(dir);
     const model = build(config, options);
     model.loadPretrained(dir, options);
-    return model;
+    // HF convention: from_pretrained gives an eval-mode model (dropout off); training code
+    // switches it on explicitly with model.train().
+    return model.eval();
   }
 }
 
@@ -194,7 +196,10 @@ export class BertForMaskedLM extends MaskedLMModel<BertConfig> {
     return 'bert';
   }
 
-  /** Builds from `<dir>/config.json` and loads `<dir>/model.safetensors` (or its shards). */
+  /**
+   * Builds from `<dir>/config.json` and loads `<dir>/model.safetensors` (or its shards). The model
+   * comes back in eval mode (dropout off), as HF's from_pretrained; call .train() to train it.
+   */
   static fromPretrained(dir: string, options: LoadOptions & ModelOptions = {}): BertForMaskedLM {
     return MaskedLMModel.fromPretrainedWith(BertConfig, (config, opts) => new BertForMaskedLM(config, opts), dir, options);
   }

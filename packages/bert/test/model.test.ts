@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { tensor } from '@retro/tensor';
-import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, extendedAttentionMask, FLOAT32_MIN, type MaskedLMModel } from '@retro/bert';
+import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, RobertaForMaskedLM, extendedAttentionMask, FLOAT32_MIN, type MaskedLMModel } from '@retro/bert';
 import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
 
 function bits(data: Float32Array): number[] {
@@ -101,5 +101,17 @@ describe('extendedAttentionMask', () => {
     const m3 = extendedAttentionMask(tensor([[[1, 0], [0, 0]]]));
     expect(m3.shape).toEqual([1, 1, 2, 2]);
     expect(Array.from(m3.toFloat32Array())).toEqual([-0, FLOAT32_MIN, FLOAT32_MIN, FLOAT32_MIN]);
+  });
+});
+
+describe('fromPretrained returns an eval-mode model (HF convention)', () => {
+  it.each(['bert', 'roberta'] as Kind[])('%s: every module has dropout off until train() is called', (kind) => {
+    for (const model of [AutoModelForMaskedLM.fromPretrained(fixtureDir(kind)), kind === 'bert' ? BertForMaskedLM.fromPretrained(fixtureDir(kind)) : RobertaForMaskedLM.fromPretrained(fixtureDir(kind))]) {
+      const modules = model.namedModules();
+      expect(modules.length).toBeGreaterThan(10);
+      expect(modules.filter(([, m]) => m.training).map(([name]) => name)).toEqual([]);
+      model.train();
+      expect(modules.every(([, m]) => m.training)).toBe(true);
+    }
   });
 });

@@ -155,7 +155,8 @@ export class RetroMAEForPretraining extends Module {
     const encoder = AutoModelForMaskedLM.fromPretrained(dir, { seed: options.seed });
     const model = new RetroMAEForPretraining(encoder, options);
     model.loadDecoder(encoder.unusedTensors(), dir);
-    return model;
+    // Eval mode like every fromPretrained (HF convention); the trainer calls .train() itself.
+    return model.eval();
   }
 
   private loadDecoder(unused: Map<string, LoadedTensor>, dir: string): void {

@@ -87,3 +87,12 @@ for (const backend of backendsUnderTest()) {
     }
   });
 }
+
+describe('RetroMAEForPretraining.fromPretrained', () => {
+  it('returns an eval-mode model (encoder and decoder), as HF from_pretrained; train() switches every module on', () => {
+    const model = RetroMAEForPretraining.fromPretrained(fixtureDir('bert'));
+    expect(model.namedModules().filter(([, m]) => m.training).map(([name]) => name)).toEqual([]);
+    model.train();
+    expect(model.namedModules().every(([, m]) => m.training)).toBe(true);
+  });
+});
