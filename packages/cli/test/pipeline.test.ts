@@ -69,6 +69,14 @@ describe('retro CLI end to end', () => {
       expect(Number.isFinite(m.loss) && Number.isFinite(m.encoderLoss) && Number.isFinite(m.decoderLoss)).toBe(true);
       expect(m.loss).toBeCloseTo(m.encoderLoss + m.decoderLoss, 4);
     }
+    // The finished run is extended only when asked; then the schedule is recomputed and said.
+    const silent = await run([...common, '--resume', '--total-steps', '8']);
+    expect(silent.code).not.toBe(0);
+    expect(silent.stderr).toMatch(/totalSteps is 8 but the checkpoint was made with 6; pass extend \(CLI: --extend\)/);
+    const extended = await run([...common, '--resume', '--extend', '--total-steps', '8']);
+    expect(extended.code, extended.stderr).toBe(0);
+    const after = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(after.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(existsSync(join(runDir, 'loss.svg'))).toBe(true);
     const checkpoint = join(runDir, readdirSync(runDir).filter((d) => d.startsWith('checkpoint-')).sort().pop()!);
 

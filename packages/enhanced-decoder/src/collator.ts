@@ -37,16 +37,49 @@ function batchSeed(seed: number, epoch: number, batch: number): number {
   return h;
 }
 
+/** A collated batch as training consumes it: the model's fields, its shape [B, L] and its real-token count. */
+export interface CollatedRetroMAEBatch extends RetroMAEBatch {
+  shape: [number, number];
+  /** Real (non-padding) tokens: the sum of the rows' lengths, for tokens/s. */
+  tokens: number;
+}
+
+function requireEncoderMasking(batch: MaskedDataBatch, who: string): asserts batch is MaskedDataBatch & { encoderInputIds: Int32Array; encoderLabels: Int32Array } {
+  if (!batch.encoderInputIds || !batch.encoderLabels) {
+    throw new Error(`${who}: the batch has no encoderInputIds/encoderLabels; enable encoder masking in the loader`);
+  }
+}
+
+function tokensOf(batch: MaskedDataBatch): number {
+  let tokens = 0;
+  for (let b = 0; b < batch.lengths.length; b++) tokens += batch.lengths[b];
+  return tokens;
+}
+
+/**
+ * The encoder's fields only, for MLM-only training (no decoder mask to sample): masked ids,
+ * attention mask and labels, each [B, L].
+ */
+export function collateMLM(batch: MaskedDataBatch): CollatedRetroMAEBatch {
+  const [B, L] = batch.shape;
+  requireEncoderMasking(batch, 'collateMLM');
+  return {
+    shape: [B, L],
+    tokens: tokensOf(batch),
+    encoderInputIds: reshape2d(batch.encoderInputIds, B, L),
+    encoderAttentionMask: reshape2d(Int32Array.from(batch.attentionMask), B, L),
+    encoderLabels: reshape2d(batch.encoderLabels, B, L),
+  };
+}
+
 /**
  * Adds the decoder's fields to an encoder-masked batch: decoderInputIds = the original ids,
  * decoderLabels = original ids with -100 at position 0, at the last real token and at padding,
  * and the mask M [B, L, L] sampled over whole words.
  */
-export function collateRetroMAE(batch: MaskedDataBatch, options: DecoderCollatorOptions): RetroMAEBatch & { shape: [number, number] } {
+export function collateRetroMAE(batch: MaskedDataBatch, options: DecoderCollatorOptions): CollatedRetroMAEBatch {
   const [B, L] = batch.shape;
-  if (!batch.encoderInputIds || !batch.encoderLabels) {
-    throw new Error('collateRetroMAE: the batch has no encoderInputIds/encoderLabels; enable encoder masking in the loader');
-  }
+  requireEncoderMasking(batch, 'collateRetroMAE');
   const decoderLabels = new Int32Array(B * L).fill(-100);
   for (let b = 0; b < B; b++) {
     const n = batch.lengths[b];
@@ -62,10 +95,7 @@ export function collateRetroMAE(batch: MaskedDataBatch, options: DecoderCollator
     maskSetSize: options.maskSetSize,
   });
   return {
-    shape: [B, L],
-    encoderInputIds: reshape2d(batch.encoderInputIds, B, L),
-    encoderAttentionMask: reshape2d(Int32Array.from(batch.attentionMask), B, L),
-    encoderLabels: reshape2d(batch.encoderLabels, B, L),
+    ...collateMLM(batch),
     decoderInputIds: reshape2d(batch.inputIds, B, L),
     decoderAttentionMask: tensor(Int32Array.from(decoderAttentionMask), [B, L, L]),
     decoderLabels: reshape2d(decoderLabels, B, L),

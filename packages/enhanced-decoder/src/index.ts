@@ -2,4 +2,5 @@ export { RetroMAEForPretraining, type RetroMAEBatch, type RetroMAEOutput, type R
 export { EnhancedDecoderLayer, type EnhancedDecoderConfig } from './c-head.js';
 export { queryStreamH1, keyValueStreamH2 } from './streams.js';
 export { sampleDecoderMask, sampleWholeWordSet, wordSpansOf, type DecoderMaskOptions } from './mask-m.js';
-export { collateRetroMAE, type MaskedDataBatch, type DecoderCollatorOptions } from './collator.js';
+export { collateRetroMAE, collateMLM, type CollatedRetroMAEBatch, type MaskedDataBatch, type DecoderCollatorOptions } from './collator.js';
+export { RetroMAEBatches, RetroMAEObjective, type MaskedBatchStream, type RetroMAEBatchesOptions, type RetroMAELosses } from './objective.js';

@@ -1,5 +1,7 @@
-export type { Batch, BatchSource, ForwardOutput, TrainableModel, TrainableModel as Model } from './model.js';
-export { train, defaultTokenCount, type TrainOptions, type TrainResult, type StepInfo } from './loop.js';
+export type { BatchSource, CountedBatch, StepLosses, Trainable } from './objective.js';
+export { train } from './loop/train.js';
+export type { TrainOptions, TrainResult, StepInfo, ScheduleExtension } from './loop/options.js';
+export { runUpdate, type UpdateOutcome, type UpdateParts } from './loop/step.js';
 export { AdamW, type AdamWConfig, type AdamWStateDict } from './optim/adamw.js';
 export { hfNoDecay, groupByWeightDecay, type ParamGroup } from './optim/weight-decay.js';
 export { lrMultiplier, learningRateAt, validateSchedule, type ScheduleConfig, type ScheduleKind } from './schedule.js';

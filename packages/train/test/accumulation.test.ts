@@ -12,7 +12,7 @@ class Regression extends Module {
     super();
     this.weight = this.parameter('proj.weight', tensor([[0.5, -0.25, 0.1], [0.3, 0.2, -0.4]]));
   }
-  forward(batch: { x: number[][]; y: number[][] }): { loss: Tensor } {
+  losses(batch: { x: number[][]; y: number[][]; tokens: number }): { loss: Tensor } {
     const diff = sub(matmul(tensor(batch.x), this.weight, { transB: true }), tensor(batch.y));
     return { loss: mean(diff.mul(diff)) };
   }
@@ -21,14 +21,14 @@ class Regression extends Module {
 
 const rows = Array.from({ length: 8 }, (_, i) => ({ x: [i % 3, 1 - i / 4, (i * i) % 5], y: [i / 3, 2 - i / 5] }));
 
-function source(batchSize: number): BatchSource<{ x: number[][]; y: number[][] }> {
+function source(batchSize: number): BatchSource<{ x: number[][]; y: number[][]; tokens: number }> {
   let position = 0;
   return {
     next: () => {
       if (position >= rows.length) return undefined;
       const slice = rows.slice(position, position + batchSize);
       position += batchSize;
-      return { x: slice.map((r) => r.x), y: slice.map((r) => r.y) };
+      return { x: slice.map((r) => r.x), y: slice.map((r) => r.y), tokens: slice.length };
     },
     state: () => position,
     restore: (s) => { position = s as number; },

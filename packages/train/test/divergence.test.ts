@@ -29,12 +29,12 @@ describe('NaN/Inf detection', () => {
         super();
         this.w = this.parameter('w', tensor([0, 1], [2]));
       }
-      forward(): { loss: Tensor } {
+      losses(): { loss: Tensor } {
         return { loss: sqrt(this.w).sum() }; // d sqrt(w)/dw at w = 0 is +Inf
       }
       savePretrained(): void {}
     }
-    const batches = { next: () => ({}), state: () => null, restore: () => undefined };
+    const batches = { next: () => ({ tokens: 1 }), state: () => null, restore: () => undefined };
     const error = await train({ model: new SqrtModel(), batches, optimizer: { lr: 0.1 }, totalSteps: 3, outputDir: tempDir(), seed: 1, progress: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingDivergedError);
     expect((error as TrainingDivergedError).report).toMatchObject({ step: 1, microBatch: 0, batchIndex: 0, quantity: 'gradient', name: 'w', value: Number.POSITIVE_INFINITY });

@@ -50,7 +50,27 @@ describe('resume', () => {
   it('refuses to resume with a different trajectory (totalSteps), naming both values', async () => {
     const dir = tempDir();
     await runTiny({ ...common, outputDir: dir, stopAtStep: 5 });
-    await expect(runTiny({ ...common, totalSteps: 12, outputDir: dir, resume: true })).rejects.toThrow(/totalSteps is 12 but the checkpoint was made with 10/);
+    await expect(runTiny({ ...common, totalSteps: 12, outputDir: dir, resume: true })).rejects.toThrow(/totalSteps is 12 but the checkpoint was made with 10; pass extend/);
+    await expect(runTiny({ ...common, optimizer: { lr: 0.01 }, outputDir: dir, resume: true })).rejects.toThrow(/optimizer.lr is 0.01 but the checkpoint was made with 0.05/);
+  });
+
+  it('extend continues a finished run under a new totalSteps, with the schedule recomputed and stated', async () => {
+    const dir = tempDir();
+    const finished = await runTiny({ ...common, totalSteps: 6, outputDir: dir });
+    expect(finished.result).toMatchObject({ step: 6, stoppedBecause: 'totalSteps' });
+    let said = '';
+    const extended = await runTiny({ ...common, totalSteps: 10, outputDir: dir, resume: true, extend: true, progress: { stream: { write: (t: string) => (said += t) } } });
+    expect(extended.steps.map((s) => s.step)).toEqual([7, 8, 9, 10]);
+    // runTiny: peak lr 0.05, linear, warmup 2 (kept). Old schedule at step 6 of 6: 0; new: 0.05 (10 - 6) / (10 - 2).
+    expect(extended.result.extended).toEqual({ atStep: 6, fromTotalSteps: 6, toTotalSteps: 10, fromWarmupSteps: 2, toWarmupSteps: 2, lrBefore: 0, lrAfter: 0.025 });
+    expect(extended.steps.map((s) => s.lr)).toEqual([0.025, 0.01875, 0.0125, 0.00625].map((x) => expect.closeTo(x, 12)));
+    expect(said).toMatch(/extending the run at step 6 from 6 to 10 steps: the linear schedule \(peak lr 0.05, warmup 2 kept\) is recomputed for 10 steps; the next update's lr is 0.02500/);
+    const state = JSON.parse(readFileSync(join(dir, 'checkpoint-10', 'trainer_state.json'), 'utf8'));
+    expect(state).toMatchObject({ step: 10, totalSteps: 10, schedule: { totalSteps: 10, warmupSteps: 2 }, config: { totalSteps: 10, scheduleChanges: [{ atStep: 6, fromTotalSteps: 6, toTotalSteps: 10 }] } });
+    // The metrics file reads as one run: 6 steps, then 4 more.
+    expect(parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).map((r) => r.step)).toEqual([3, 6, 9, 10]);
+    await expect(runTiny({ ...common, totalSteps: 10, outputDir: dir, resume: true, extend: true })).resolves.toMatchObject({ steps: [] });
+    await expect(runTiny({ ...common, totalSteps: 8, outputDir: dir, resume: true, extend: true })).rejects.toThrow(/cannot extend .*checkpoint-10 to totalSteps 8: the checkpoint is already at step 10/);
   });
 
   it('resume with no checkpoint starts from step 0', async () => {

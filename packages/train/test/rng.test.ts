@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tensor } from '@retro/tensor';
-import { TrainerRng, defaultTokenCount } from '@retro/train';
+import { TrainerRng } from '@retro/train';
 
 describe('TrainerRng', () => {
   it('gives each purpose its own stream, fixed by the seed', () => {
@@ -27,14 +26,5 @@ describe('TrainerRng', () => {
     const state = new TrainerRng(1).getState();
     delete state.masks;
     expect(() => new TrainerRng(1).setState(state, 'trainer_state.json')).toThrow(/trainer_state.json.*'masks' is missing/);
-  });
-});
-
-describe('defaultTokenCount', () => {
-  it('counts the non-zero attention mask entries of a typed array or a Tensor', () => {
-    expect(defaultTokenCount({ attentionMask: Int32Array.from([1, 1, 0, 1, 0]) })).toBe(3);
-    expect(defaultTokenCount({ attention_mask: tensor([[1, 0], [1, 1]]) })).toBe(3);
-    expect(defaultTokenCount({ ids: [1, 2] })).toBe(0);
-    expect(defaultTokenCount(undefined)).toBe(0);
   });
 });

@@ -33,6 +33,7 @@ export interface PretrainOptions {
   logEvery: number;
   seed: number;
   resume: boolean;
+  extend: boolean;
   overwrite: boolean;
   stopAtStep?: number;
   progress: boolean;
@@ -51,7 +52,8 @@ export const pretrainCommand: CommandSpec = {
     '\n\n' +
     'Writes checkpoint-<step>/ directories (model, tokenizer, optimizer.safetensors, trainer_state.json) ' +
     'atomically into --output, plus metrics.jsonl and loss.svg. --resume continues from the newest ' +
-    'complete checkpoint and reproduces an uninterrupted run exactly.',
+    'complete checkpoint and reproduces an uninterrupted run exactly; --resume --extend --total-steps N ' +
+    'continues a (finished) run to N steps with the schedule recomputed for N.',
   options: [
     CONFIG_OPTION,
     { name: 'data', type: 'path', required: true, short: 'd', placeholder: 'DIR', description: 'Shard directory written by `retro prepare`' },
@@ -84,6 +86,7 @@ export const pretrainCommand: CommandSpec = {
     { name: 'log-every', type: 'integer', default: 10, min: 1, description: 'Write a metrics.jsonl line every N steps' },
     { name: 'seed', type: 'integer', default: 42, min: 0, description: 'Seed of init, masks, dropout and data order' },
     { name: 'resume', type: 'boolean', default: false, description: 'Continue from the newest complete checkpoint in --output (fresh start if none)' },
+    { name: 'extend', type: 'boolean', default: false, description: 'With --resume: continue a run under a new --total-steps (e.g. extend a finished one); the schedule is recomputed for the new total and the change is printed and recorded' },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds checkpoints (deletes them), or write into a non-empty --output that is no run folder' },
     { name: 'stop-at-step', type: 'integer', min: 1, description: 'Stop (with a checkpoint) at this step; resume later with --resume' },
     { name: 'progress', type: 'boolean', default: true, description: 'Live progress on stderr' },
@@ -92,6 +95,7 @@ export const pretrainCommand: CommandSpec = {
   examples: [
     'retro pretrain --data runs/shards --output runs/poetry --total-steps 2000 --batch-size 16',
     'retro pretrain --config pretrain.yaml --resume',
+    'retro pretrain --config pretrain.yaml --resume --extend --total-steps 4000',
   ],
 };
 
@@ -116,6 +120,7 @@ export function trainSettings(options: PretrainOptions) {
     logEvery: options.logEvery,
     seed: options.seed,
     resume: options.resume,
+    extend: options.extend,
     overwriteOutputDir: options.overwrite,
     stopAtStep: options.stopAtStep,
     progress: options.progress,

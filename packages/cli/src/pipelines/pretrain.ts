@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BatchLoader, ShardDataset, specialIdsOf, type Batch } from '@retro/data';
+import { BatchLoader, ShardDataset, specialIdsOf } from '@retro/data';
 import { loadConfig } from '@retro/bert';
-import { RetroMAEForPretraining, collateRetroMAE, type RetroMAEBatch } from '@retro/enhanced-decoder';
-import { TrainerRng, train, type BatchSource, type TrainResult } from '@retro/train';
-import { tensor } from '@retro/tensor';
+import { RetroMAEBatches, RetroMAEForPretraining, RetroMAEObjective } from '@retro/enhanced-decoder';
+import { TrainerRng, train, type TrainResult } from '@retro/train';
 import type { PretrainOptions, trainSettings } from '../commands/pretrain.js';
 import { loadTokenizer } from './tokenizer.js';
 
@@ -17,16 +16,6 @@ function tokenizerPathOf(options: PretrainOptions, dataset: ShardDataset): strin
   const first = recorded.map((f) => (typeof f === 'string' ? f : f.path)).find((f) => existsSync(f));
   if (!first) throw new Error(`retro pretrain: ${join(options.data, 'manifest.json')} records no tokenizer file that exists here; pass --tokenizer`);
   return first;
-}
-
-/** Encoder-only batch for --mlm-only (no decoder mask to sample). */
-function encoderBatch(batch: Batch): RetroMAEBatch {
-  const [B, L] = batch.shape;
-  return {
-    encoderInputIds: tensor(batch.encoderInputIds!, [B, L]),
-    encoderAttentionMask: tensor(Int32Array.from(batch.attentionMask), [B, L]),
-    encoderLabels: tensor(batch.encoderLabels!, [B, L]),
-  };
 }
 
 /**
@@ -77,39 +66,6 @@ export async function runPretrain(options: PretrainOptions, settings: Settings):
       specialIds: specialIdsOf(tokenizer),
     },
   });
-  const batches: BatchSource<RetroMAEBatch & { tokens: number }> = {
-    next() {
-      const batch = loader.next();
-      if (!batch) return undefined;
-      let tokens = 0;
-      for (let b = 0; b < batch.lengths.length; b++) tokens += batch.lengths[b];
-      const collated = options.mlmOnly ? encoderBatch(batch) : collateRetroMAE(batch, { decoderRatio: options.decoderMaskRatio, seed: options.seed });
-      return { ...collated, tokens };
-    },
-    state: () => loader.state(),
-    restore: (state) => loader.restore(state as ReturnType<typeof loader.state>),
-  };
-  return train({
-    ...settings,
-    model: trainableView(model),
-    batches,
-    rng,
-    tokenizerFiles: files,
-    tokenCount: (batch) => batch.tokens,
-  });
-}
-
-/** The trainer's view of the model (forward takes the collated batch). */
-function trainableView(model: RetroMAEForPretraining) {
-  return {
-    forward: (batch: RetroMAEBatch) => {
-      const out = model.forward(batch);
-      const losses: Record<string, import('@retro/tensor').Tensor> = { loss: out.loss, encoderLoss: out.encoderLoss };
-      if (out.decoderLoss) losses.decoderLoss = out.decoderLoss;
-      return losses as { loss: import('@retro/tensor').Tensor };
-    },
-    namedParameters: () => model.namedParameters(),
-    train: (mode?: boolean) => model.train(mode),
-    savePretrained: (dir: string) => model.savePretrained(dir),
-  };
+  const batches = new RetroMAEBatches(loader, { mlmOnly: options.mlmOnly, decoderRatio: options.decoderMaskRatio, seed: options.seed });
+  return train({ ...settings, model: new RetroMAEObjective(model), batches, rng, tokenizerFiles: files });
 }

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dropout, Embedding, LayerNorm, Linear, Module, add, crossEntropy, matmul, tensor, zeros, type Generator, type Tensor } from '@retro/tensor';
-import { encodeSafetensors, type BatchSource, type ForwardOutput, type TrainerRng } from '@retro/train';
+import { encodeSafetensors, type BatchSource, type StepLosses, type TrainerRng } from '@retro/train';
 
 export const VOCAB = 24;
 export const MASK_ID = 1;
@@ -19,6 +19,8 @@ export interface TinyBatch {
   attentionMask: Int32Array;
   batchSize: number;
   length: number;
+  /** Real tokens (every position: no padding here). */
+  tokens: number;
   /** Test hook: forward returns NaN loss for this batch. */
   poison?: boolean;
 }
@@ -48,7 +50,8 @@ export class TinyRetroModel extends Module {
     return add(matmul(h, this.embeddings.weight, { transB: true }), this.headBias);
   }
 
-  forward(batch: TinyBatch): ForwardOutput {
+  /** The objective's step: scalar losses of one batch. */
+  losses(batch: TinyBatch): StepLosses {
     const shape = [batch.batchSize, batch.length];
     const ids = tensor(batch.inputIds, shape, { dtype: 'int32' });
     const labels = tensor(batch.labels, [batch.batchSize * batch.length], { dtype: 'int32' });
@@ -136,7 +139,7 @@ export class TinyBatches implements BatchSource<TinyBatch> {
     }
     const poison = this.served === this.options.poisonAt;
     this.served++;
-    return { inputIds, decoderIds, labels, attentionMask: new Int32Array(inputIds.length).fill(1), batchSize, length, poison };
+    return { inputIds, decoderIds, labels, attentionMask: new Int32Array(inputIds.length).fill(1), batchSize, length, tokens: inputIds.length, poison };
   }
 
   state(): TinyBatchesState & { served: number } {
