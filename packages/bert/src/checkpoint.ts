@@ -51,6 +51,8 @@ export interface SaveOptions {
 export interface CheckpointModel {
   readonly config: BertConfig;
   readonly prefix: string;
+  /** True for a bare encoder (HF BertModel): its parameter names carry no `prefix.`. */
+  readonly isBaseModel?: boolean;
   namedParameters(): Array<[string, Tensor]>;
 }
 
@@ -116,8 +118,27 @@ export function readCheckpoint(dir: string): Map<string, LoadedTensor> {
 }
 
 function convert(name: string, raw: RawTensor & { file: string }): LoadedTensor {
-  const data = FLOAT_DTYPES.has(raw.dtype) ? toFloat32(raw, raw.file, name) : Float32Array.from(toInt32(raw, raw.file, name));
+  const data = FLOAT_DTYPES.has(raw.dtype) ? checkFinite(toFloat32(raw, raw.file, name), raw.file, name) : Float32Array.from(toInt32(raw, raw.file, name));
   return { shape: raw.shape, data, dtype: raw.dtype, file: raw.file };
+}
+
+/**
+ * Weights with NaN or Inf give NaN vectors downstream, silently; refuse them where they are read,
+ * naming the file, the tensor and how many values are bad.
+ */
+function checkFinite(data: Float32Array, file: string, name: string): Float32Array {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0) {
+    throw new Error(`${file}: tensor '${name}' holds ${bad} non-finite value${bad > 1 ? 's' : ''} (first: ${data[first]} at flat index ${first}); the checkpoint is corrupt or its training diverged`);
+  }
+  return data;
 }
 
 /** HF `_fix_key`: old TF-ported checkpoints name LayerNorm parameters gamma/beta. */
@@ -154,9 +175,11 @@ export function loadPretrained(model: CheckpointModel, dir: string, options: Loa
   const loaded: string[] = [];
   const missing: string[] = [];
   const used = new Set<string>();
+  // A bare encoder's parameters are the body's names without the prefix.
+  const checkpointKey = (name: string) => (model.isBaseModel ? `${prefix}.${name}` : name);
   noGrad(() => {
     for (const [name, parameter] of parameters) {
-      const entry = byModelName.get(name);
+      const entry = byModelName.get(checkpointKey(name));
       if (!entry) {
         missing.push(name);
         continue;
@@ -172,7 +195,7 @@ export function loadPretrained(model: CheckpointModel, dir: string, options: Loa
             `(from config.json: ${describeConfig(model.config)})`,
         );
       }
-      parameter.assign(toFloat32(raw, raw.file, checkpointName));
+      parameter.assign(checkFinite(toFloat32(raw, raw.file, checkpointName), raw.file, checkpointName));
       loaded.push(name);
       used.add(checkpointName);
     }
@@ -181,7 +204,7 @@ export function loadPretrained(model: CheckpointModel, dir: string, options: Loa
     const list = missing.slice(0, 8).map((name) => `'${name}' ${formatShape(parameters.find(([n]) => n === name)![1].shape)}`);
     throw new Error(
       `${where}: missing tensor${missing.length > 1 ? 's' : ''} ${list.join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''} ` +
-        `(expected by ${prefix === 'bert' ? 'BertForMaskedLM' : 'RobertaForMaskedLM'} for config.json: ${describeConfig(model.config)}; the file holds ${rawByName.size} tensors)`,
+        `(expected by ${modelClassName(model)} for config.json: ${describeConfig(model.config)}; the file holds ${rawByName.size} tensors)`,
     );
   }
   const skipped: string[] = [];
@@ -194,7 +217,30 @@ export function loadPretrained(model: CheckpointModel, dir: string, options: Loa
     if (isTiedCopy || isBuffer) skipped.push(name);
     else unused.set(name, convert(name, raw));
   }
+  // Encoder tensors no parameter took mean config.json describes a smaller model than the file
+  // (fewer layers, say): loading would silently drop them.
+  const bodyName = (name: string) => {
+    const modern = modernName(name);
+    return hasPrefix ? modern : bodyRoots.some((root) => modern.startsWith(root)) ? `${prefix}.${modern}` : modern;
+  };
+  const dropped = [...unused.keys()].filter((name) => /^(embeddings|encoder)\./.test(bodyName(name).slice(prefix.length + 1)) && bodyName(name).startsWith(`${prefix}.`));
+  if (dropped.length > 0) {
+    const layers = [...new Set(dropped.map((name) => /\.encoder\.layer\.(\d+)\./.exec(bodyName(name))?.[1]).filter((x) => x !== undefined))].map(Number).sort((a, b) => a - b);
+    const why = layers.length > 0
+      ? `config.json says num_hidden_layers=${model.config.numHiddenLayers} but the checkpoint also holds layer${layers.length > 1 ? 's' : ''} ${layers.join(', ')}`
+      : 'config.json describes a model without them';
+    throw new Error(
+      `${where}: ${dropped.length} encoder tensor${dropped.length > 1 ? 's' : ''} would be dropped: ${dropped.slice(0, 6).map((n) => `'${n}'`).join(', ')}${dropped.length > 6 ? ` and ${dropped.length - 6} more` : ''}; ` +
+        `${why} (config.json: ${describeConfig(model.config)}). Fix config.json to match the weights.`,
+    );
+  }
   return { files, loaded, missing, unused, skipped };
+}
+
+function modelClassName(model: CheckpointModel): string {
+  const roberta = model.prefix === 'roberta';
+  if (model.isBaseModel) return roberta ? 'RobertaModel' : 'BertModel';
+  return roberta ? 'RobertaForMaskedLM' : 'BertForMaskedLM';
 }
 
 function describeConfig(config: BertConfig): string {

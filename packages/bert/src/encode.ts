@@ -117,6 +117,7 @@ export function encode(model: EncodableModel, inputs: EncodeInput, options: Enco
           pooled = reshape(narrow(lastHiddenState, 1, 0, 1), [rows.length, hidden]);
         }
         let values = pooled.toFloat32Array();
+        checkFiniteRows(values, hidden, rows);
         if (options.normalize) values = l2Normalize(values, hidden);
         rows.forEach((row, b) => result.set(values.subarray(b * hidden, (b + 1) * hidden), row * hidden));
       }
@@ -125,6 +126,16 @@ export function encode(model: EncodableModel, inputs: EncodeInput, options: Enco
     model.train(wasTraining);
   }
   return tensor(result, [sequences.length, hidden]);
+}
+
+/** A NaN/Inf embedding would be written out as null: fail naming the input instead. */
+function checkFiniteRows(values: Float32Array, width: number, rows: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      const row = rows[Math.floor(i / width)];
+      throw new Error(`encode: the embedding of input ${row} holds ${values[i]} at dimension ${i % width}; the model produced non-finite values (overflow or broken weights)`);
+    }
+  }
 }
 
 function l2Normalize(values: Float32Array, width: number): Float32Array {

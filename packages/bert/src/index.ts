@@ -1,15 +1,18 @@
 export { BertConfig, RobertaConfig, loadConfig, type BertConfigInit, type ModelType, type HiddenAct } from './config.js';
 export {
   BertModel,
+  RobertaModel,
+  BertPooler,
   BertForMaskedLM,
   RobertaForMaskedLM,
   MaskedLMModel,
   type ModelOptions,
+  type BaseModelOptions,
   type ForwardInput,
   type EncoderOutput,
   type MaskedLMOutput,
 } from './model.js';
-export { AutoModelForMaskedLM } from './auto.js';
+export { AutoModel, AutoModelForMaskedLM } from './auto.js';
 export { BertEmbeddings, type EmbeddingsInput } from './embeddings.js';
 export { BertSelfAttention, BertAttention, BertResidualOutput } from './attention.js';
 export { BertEncoder, BertLayer, BertIntermediate, ModuleList, activation } from './encoder.js';
@@ -40,6 +43,7 @@ export { encode, type EncodeInput, type EncodeOptions, type TokenizerLike, type 
 export {
   parseSafetensors,
   readSafetensors,
+  readSafetensorsHeader,
   serializeSafetensors,
   writeSafetensors,
   writeFileAtomic,

@@ -1,15 +1,17 @@
 /**
- * BertModel (no pooler, as inside HF's *ForMaskedLM), BertForMaskedLM and RobertaForMaskedLM.
+ * BertModel / RobertaModel (the encoder; HF's pooler when standalone, none inside HF's
+ * *ForMaskedLM), BertForMaskedLM and RobertaForMaskedLM.
  * Module attribute paths are the HF checkpoint names (`bert.encoder.layer.0.attention.self.query.weight`).
  */
-import { Module, Generator, Tensor, crossEntropy, reshape } from '@retro/tensor';
+import { Module, Generator, Linear, Tensor, crossEntropy, narrow, reshape, tanh } from '@retro/tensor';
 import { BertConfig, RobertaConfig, type BertConfigInit } from './config.js';
 import type { BuildContext } from './context.js';
 import { BertEmbeddings } from './embeddings.js';
 import { BertEncoder } from './encoder.js';
 import { BertOnlyMLMHead, RobertaLMHead, type MaskedLMHead } from './heads.js';
 import { checkShape, extendedAttentionMask, toIdsTensor, type IdsInput, type MaskInput } from './inputs.js';
-import { loadPretrained, savePretrained, type LoadOptions, type LoadReport, type LoadedTensor, type SaveOptions } from './checkpoint.js';
+import { checkpointFiles, loadPretrained, savePretrained, type CheckpointModel, type LoadOptions, type LoadReport, type LoadedTensor, type SaveOptions } from './checkpoint.js';
+import { readSafetensorsHeader } from './safetensors.js';
 import { encode, type EncodeInput, type EncodeOptions } from './encode.js';
 
 export interface ModelOptions {
@@ -37,6 +39,8 @@ export interface ForwardInput {
 export interface EncoderOutput {
   /** [B, L, H] output of the last layer. */
   lastHiddenState: Tensor;
+  /** [B, H] HF pooler output tanh(dense(h_CLS)), from a standalone BertModel with a pooler. */
+  poolerOutput?: Tensor;
   /** n + 1 tensors [B, L, H]: the embeddings output, then each layer's (when asked for). */
   hiddenStates?: Tensor[];
 }
@@ -48,21 +52,95 @@ export interface MaskedLMOutput extends EncoderOutput {
   loss?: Tensor;
 }
 
-/** The encoder body (`bert.*` / `roberta.*`): embeddings + layers, no pooler. */
-export class BertModel extends Module {
-  readonly embeddings: BertEmbeddings;
-  readonly encoder: BertEncoder;
+/** Options of a standalone encoder (HF BertModel / RobertaModel). */
+export interface BaseModelOptions extends ModelOptions {
+  /** Build HF's pooler (tanh(dense(h_CLS))). Default true as in HF; fromPretrained follows the checkpoint. */
+  addPoolingLayer?: boolean;
+}
 
-  constructor(readonly context: BuildContext) {
+/** HF BertPooler: pooler_output = tanh(dense(h[:, 0])), [B, L, H] -> [B, H]. */
+export class BertPooler extends Module {
+  readonly dense: Linear;
+
+  constructor(context: BuildContext) {
     super();
-    this.embeddings = this.child('embeddings', new BertEmbeddings(context));
-    this.encoder = this.child('encoder', new BertEncoder(context));
+    const { config, initGenerator } = context;
+    this.dense = this.child('dense', new Linear(config.hiddenSize, config.hiddenSize, { std: config.initializerRange, generator: initGenerator }));
   }
 
-  /** ids [B, L] -> last hidden state [B, L, H] (and all hidden states when asked). */
+  forward(hidden: Tensor): Tensor {
+    const [batch, , width] = hidden.shape;
+    return tanh(this.dense.forward(reshape(narrow(hidden, 1, 0, 1), [batch!, width!])));
+  }
+}
+
+function isBuildContext(value: unknown): value is BuildContext {
+  return typeof value === 'object' && value !== null && 'initGenerator' in value && 'dropoutGenerator' in value;
+}
+
+/**
+ * The encoder: embeddings + layers (+ HF's pooler when built standalone). Inside a *ForMaskedLM it
+ * is the `bert.*` / `roberta.*` body without pooler; on its own it is HF's BertModel, whose
+ * checkpoints (bge, text2vec, sentence-transformers models) name tensors without the prefix.
+ */
+export class BertModel extends Module implements CheckpointModel {
+  readonly config: BertConfig;
+  readonly context: BuildContext;
+  readonly embeddings: BertEmbeddings;
+  readonly encoder: BertEncoder;
+  readonly pooler: BertPooler | null;
+  /** Dropout generator of a standalone model (a body inside a *ForMaskedLM uses its owner's). */
+  generator: Generator;
+  /** What the last `fromPretrained`/`loadPretrained` found (null for a freshly built model). */
+  loadReport: LoadReport | null = null;
+  /** Parameter names carry no `bert.`/`roberta.` prefix: this is the whole model, not a body. */
+  readonly isBaseModel: boolean;
+
+  /**
+   * `new BertModel(config, options)` builds a standalone encoder (with pooler unless
+   * addPoolingLayer is false); `new BertModel(context)` is the body of a masked-LM model.
+   */
+  constructor(configOrContext: BuildContext | BertConfig | Partial<BertConfigInit> = {}, options: BaseModelOptions = {}) {
+    super();
+    if (isBuildContext(configOrContext)) {
+      this.context = configOrContext;
+      this.generator = configOrContext.dropoutGenerator();
+      this.isBaseModel = false;
+    } else {
+      const seed = options.seed ?? 0;
+      this.generator = new Generator(options.dropoutSeed ?? seed + 1);
+      const config = configOrContext instanceof BertConfig ? configOrContext : new (this.defaultConfigClass())(configOrContext);
+      this.context = { config, initGenerator: new Generator(seed), dropoutGenerator: () => this.generator };
+      this.isBaseModel = true;
+    }
+    this.config = this.context.config;
+    this.embeddings = this.child('embeddings', new BertEmbeddings(this.context));
+    this.encoder = this.child('encoder', new BertEncoder(this.context));
+    const pooling = this.isBaseModel && (options.addPoolingLayer ?? true);
+    this.pooler = pooling ? this.child('pooler', new BertPooler(this.context)) : null;
+  }
+
+  protected defaultConfigClass(): new (init?: Partial<BertConfigInit>) => BertConfig {
+    return BertConfig;
+  }
+
+  /** The HF checkpoint prefix of this body: "bert" or "roberta". */
+  get prefix(): string {
+    return this.config.modelType === 'roberta' ? 'roberta' : 'bert';
+  }
+
+  /** For encode(): the model whose forward gives the hidden states (itself). */
+  get base(): BertModel {
+    return this;
+  }
+
+  /**
+   * ids [B, L] -> lastHiddenState [B, L, H], poolerOutput [B, H] when the model has a pooler,
+   * hiddenStates (n + 1 x [B, L, H]) when asked.
+   */
   forward(input: Omit<ForwardInput, 'labels'>): EncoderOutput {
     const ids = toIdsTensor(input.inputIds, 'inputIds');
-    if (ids.rank !== 2) throw new Error(`${this.context.config.constructor.name}: inputIds must be [B, L], got [${ids.shape.join(',')}]`);
+    if (ids.rank !== 2) throw new Error(`${this.config.constructor.name}: inputIds must be [B, L], got [${ids.shape.join(',')}]`);
     let additiveMask: Tensor | null = null;
     if (input.attentionMask !== undefined) {
       const mask = toIdsTensor(input.attentionMask, 'attentionMask');
@@ -73,8 +151,72 @@ export class BertModel extends Module {
     const embedded = this.embeddings.forward({ inputIds: ids, positionIds: input.positionIds, tokenTypeIds: input.tokenTypeIds });
     const layers = this.encoder.forward(embedded, additiveMask);
     const lastHiddenState = layers.length > 0 ? layers[layers.length - 1] : embedded;
-    return input.outputHiddenStates ? { lastHiddenState, hiddenStates: [embedded, ...layers] } : { lastHiddenState };
+    const output: EncoderOutput = { lastHiddenState };
+    if (this.pooler) output.poolerOutput = this.pooler.forward(lastHiddenState);
+    if (input.outputHiddenStates) output.hiddenStates = [embedded, ...layers];
+    return output;
   }
+
+  /** Sentence embeddings [N, H] (CLS or mean pooled, optionally L2-normalised), in eval mode, no grad. */
+  encode(inputs: EncodeInput, options: EncodeOptions = {}): Tensor {
+    return encode(this, inputs, options);
+  }
+
+  /** Loads weights from an HF folder into this model (shapes must match its config). */
+  loadPretrained(dir: string, options: LoadOptions = {}): LoadReport {
+    this.loadReport = loadPretrained(this, dir, options);
+    return this.loadReport;
+  }
+
+  /** Writes `<dir>/config.json` and `<dir>/model.safetensors` with HF BertModel names (no prefix). */
+  savePretrained(dir: string, options: SaveOptions = {}): void {
+    savePretrained(this, dir, options);
+  }
+
+  /**
+   * An encoder-only HF folder: a bare BertModel checkpoint (unprefixed names, pooler optional)
+   * or the `bert.*` body of any BERT checkpoint (heads such as `cls.*` are left unused, as HF
+   * does). Comes back in eval mode (dropout off), as HF's from_pretrained; .train() to train.
+   */
+  static fromPretrained(dir: string, options: LoadOptions & BaseModelOptions = {}): BertModel {
+    return fromPretrainedBase(BertConfig, (config, opts) => new BertModel(config, opts), dir, options);
+  }
+}
+
+/** HF RobertaModel: the RoBERTa encoder on its own (`embeddings.*`, `encoder.*`, `pooler.*`). */
+export class RobertaModel extends BertModel {
+  constructor(config: RobertaConfig | Partial<BertConfigInit> = {}, options: BaseModelOptions = {}) {
+    super(config instanceof BertConfig ? requireType(config, 'roberta', 'RobertaModel') : new RobertaConfig(config), options);
+  }
+
+  protected override defaultConfigClass(): new (init?: Partial<BertConfigInit>) => BertConfig {
+    return RobertaConfig;
+  }
+
+  static override fromPretrained(dir: string, options: LoadOptions & BaseModelOptions = {}): RobertaModel {
+    return fromPretrainedBase(RobertaConfig, (config, opts) => new RobertaModel(config, opts), dir, options);
+  }
+}
+
+function fromPretrainedBase<M extends BertModel, C extends BertConfig>(
+  configClass: { fromFile(path: string): C },
+  build: (config: C, options: BaseModelOptions) => M,
+  dir: string,
+  options: LoadOptions & BaseModelOptions,
+): M {
+  const config = configClass.fromFile(dir);
+  // HF builds the pooler by default and warns when the weights lack it; here it exists exactly
+  // when the checkpoint has it, so a folder without one loads and poolerOutput is never random.
+  const addPoolingLayer = options.addPoolingLayer ?? hasPoolerTensors(dir);
+  const model = build(config, { ...options, addPoolingLayer });
+  model.loadPretrained(dir, options);
+  return model.eval();
+}
+
+function hasPoolerTensors(dir: string): boolean {
+  const { index, files } = checkpointFiles(dir);
+  const names = index ? [...index.keys()] : files.flatMap((file) => [...readSafetensorsHeader(file)]);
+  return names.some((name) => /^((bert|roberta)\.)?pooler\.dense\.weight$/.test(name));
 }
 
 type ConfigClass<C extends BertConfig> = { new (init?: Partial<BertConfigInit>, source?: string): C; MODEL_TYPE: string; fromJson(json: unknown, source?: string): C };

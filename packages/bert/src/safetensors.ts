@@ -9,7 +9,7 @@
  * (bounded header, offsets inside the data, packed without gaps or overlap, byte counts matching
  * dtype x shape) so a truncated or corrupt file fails with the file and tensor named.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Bytes per element of every dtype the format defines. */
@@ -157,6 +157,37 @@ export function readSafetensors(path: string): SafetensorsFile {
     throw new Error(`safetensors ${path}: cannot read: ${(error as Error).message}`);
   }
   return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), path);
+}
+
+/**
+ * The tensor names of a .safetensors file from its header alone (no tensor data read), e.g. to
+ * decide which model to build before loading. Full validation happens when the file is read.
+ */
+export function readSafetensorsHeader(path: string): string[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new Error(`safetensors ${path}: cannot read: ${(error as Error).message}`);
+  }
+  try {
+    const prefix = new Uint8Array(8);
+    if (readSync(fd, prefix, 0, 8, 0) !== 8) fail(path, 'file is shorter than 8 bytes (the header length); truncated or not a safetensors file');
+    const length = new DataView(prefix.buffer).getBigUint64(0, true);
+    if (length > BigInt(MAX_HEADER_BYTES)) fail(path, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit; corrupt or not a safetensors file`);
+    const header = new Uint8Array(Number(length));
+    if (readSync(fd, header, 0, header.length, 8) !== header.length) fail(path, `header length ${length} runs past the end of the file; truncated`);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(header));
+    } catch (error) {
+      fail(path, `header is not valid JSON: ${(error as Error).message}`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(path, 'header must be a JSON object');
+    return Object.keys(json as object).filter((name) => name !== '__metadata__');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
