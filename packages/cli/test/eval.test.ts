@@ -113,3 +113,24 @@ describe('retro eval', () => {
     rmSync(constant, { recursive: true });
   });
 });
+
+describe('retro embed on an HF encoder-only folder (no MLM head)', () => {
+  it('embeds with the bare BertModel fixture and matches its float64 CLS reference', async () => {
+    const fixture = join(__dirname, '..', '..', '..', 'test-fixtures', 'hf-encoder', 'bert-model');
+    const { texts } = JSON.parse(readFileSync(join(fixture, 'inputs.json'), 'utf8')) as { texts: string[] };
+    const input = join(root, 'hf-texts.txt');
+    writeFileSync(input, `${texts.join('\n')}\n`);
+    const out = join(root, 'hf-vectors.jsonl');
+    const { code, stderr } = await run(['embed', '--model', fixture, '--input', input, '--output', out]);
+    expect(code, stderr).toBe(0);
+    const got = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).embedding as number[]);
+    // expected.safetensors: 8-byte header length, JSON header, F32 data
+    const bytes = readFileSync(join(fixture, 'expected.safetensors'));
+    const n = Number(bytes.readBigUInt64LE(0));
+    const entry = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')).sentence_embedding_cls_normalized as { data_offsets: [number, number] };
+    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + n + entry.data_offsets[0], bytes.byteOffset + 8 + n + entry.data_offsets[1]));
+    got.forEach((row, r) => row.forEach((v, c) => expect(Math.abs(v - data[r * 32 + c]!)).toBeLessThan(1e-5)));
+    rmSync(out);
+    rmSync(input);
+  });
+});

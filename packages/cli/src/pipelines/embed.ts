@@ -1,9 +1,9 @@
-import { AutoModelForMaskedLM, type MaskedLMModel } from '@retro/bert';
+import { AutoModel, type BertModel } from '@retro/bert';
 import type { AnyTokenizer } from '@retro/data';
 import { loadTokenizer } from './tokenizer.js';
 
 export interface EncoderSession {
-  model: MaskedLMModel;
+  model: BertModel;
   tokenizer: AnyTokenizer;
   /** texts -> [texts.length, H] row-major. */
   embed(texts: readonly string[]): { vectors: Float32Array; dim: number };
@@ -17,12 +17,12 @@ export interface EncoderSessionOptions {
 }
 
 /**
- * A checkpoint folder (config.json + model.safetensors + tokenizer files, as `retro pretrain`
- * writes them) ready to embed texts. The tokenizer must be in the same folder.
+ * A model folder ready to embed texts: a `retro pretrain` checkpoint, an exported encoder or any
+ * HF encoder-only folder (bge, text2vec, sentence-transformers); only the encoder is loaded (MLM
+ * and RetroMAE heads are left unused). The tokenizer must be in the same folder.
  */
 export async function openEncoder(dir: string, options: EncoderSessionOptions): Promise<EncoderSession> {
-  const model = AutoModelForMaskedLM.fromPretrained(dir);
-  model.eval();
+  const model = AutoModel.fromPretrained(dir);
   const { tokenizer } = await loadTokenizer(dir);
   return {
     model,
