@@ -1,15 +1,68 @@
 import { getBackend, getBackendByName, toBackend } from './engine/engine.js';
 import type { DType, TensorInfo } from './engine/kernels.js';
 import { formatShape, sizeOf } from './shape.js';
-import { runBackward, isGradEnabled, type GradNode } from './autograd.js';
-import * as ops from './ops/index.js';
 
 export type NestedArray = number | NestedArray[];
 export type TensorData = NestedArray | Float32Array | Int32Array | readonly number[];
 
+/** One recorded op: its inputs and a closure mapping d(out) to d(inputs) (null = no grad). */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly backward: (gradOutput: Tensor) => readonly (Tensor | null)[];
+}
+
+/** Options of `matmul` (ops/matmul.ts); here because Tensor.matmul takes them too. */
+export interface MatmulOptions {
+  /** Use a's last two axes transposed, without materialising the transpose. */
+  transA?: boolean;
+  transB?: boolean;
+  /** Scales the product: alpha * op(a) op(b) (default 1). */
+  alpha?: number;
+  /** [N], added to every output row after the scaling (a fused Linear bias). */
+  bias?: Tensor;
+}
+
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+}
+
+/**
+ * PyTorch-style methods, each the op of the same name. They are attached to the prototype from the
+ * ops side (ops/methods.ts, as tfjs's chained ops are), so this file imports no op and ops,
+ * autograd and the Tensor form no import circle.
+ */
+export interface Tensor {
+  /**
+   * Back-propagates from this tensor. Without `gradient`, the tensor must be a scalar
+   * (one element) and d(this)/d(this) = 1.
+   */
+  backward(gradient?: Tensor): void;
+  add(other: Tensor | number): Tensor;
+  sub(other: Tensor | number): Tensor;
+  mul(other: Tensor | number): Tensor;
+  div(other: Tensor | number): Tensor;
+  neg(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  sqrt(): Tensor;
+  tanh(): Tensor;
+  gelu(): Tensor;
+  relu(): Tensor;
+  scale(factor: number): Tensor;
+  matmul(other: Tensor, options?: MatmulOptions): Tensor;
+  reshape(shape: readonly number[]): Tensor;
+  view(shape: readonly number[]): Tensor;
+  permute(perm: readonly number[]): Tensor;
+  transpose(dim0: number, dim1: number): Tensor;
+  slice(begin: readonly number[], size: readonly number[]): Tensor;
+  narrow(dim: number, start: number, length: number): Tensor;
+  sum(axes?: number | readonly number[], keepDims?: boolean): Tensor;
+  mean(axes?: number | readonly number[], keepDims?: boolean): Tensor;
+  softmax(mask?: Tensor): Tensor;
+  cast(dtype: DType): Tensor;
+  maskedFill(mask: Tensor, value: number): Tensor;
 }
 
 /**
@@ -83,26 +136,6 @@ export class Tensor {
     return this.dataSync()[0];
   }
 
-  /**
-   * Back-propagates from this tensor. Without `gradient`, the tensor must be a scalar
-   * (one element) and d(this)/d(this) = 1.
-   */
-  backward(gradient?: Tensor): void {
-    if (!this.requiresGrad) {
-      throw new Error('backward: this tensor does not require grad (no input of the graph had requiresGrad = true)');
-    }
-    let seed = gradient;
-    if (!seed) {
-      if (this.size !== 1) {
-        throw new Error(`backward: an implicit gradient needs a one-element tensor, got shape ${formatShape(this.shape)}`);
-      }
-      seed = ops.full(this.shape, 1);
-    } else if (!ops.sameShape(seed.shape, this.shape)) {
-      throw new Error(`backward: gradient shape ${formatShape(seed.shape)} differs from tensor shape ${formatShape(this.shape)}`);
-    }
-    runBackward(this, seed);
-  }
-
   /** The same values, cut from the graph. Shares storage. */
   detach(): Tensor {
     return new Tensor(this.info, false);
@@ -139,39 +172,4 @@ export class Tensor {
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-
-  // PyTorch-style methods; each delegates to the op of the same name.
-  add(other: Tensor | number): Tensor { return ops.add(this, other); }
-  sub(other: Tensor | number): Tensor { return ops.sub(this, other); }
-  mul(other: Tensor | number): Tensor { return ops.mul(this, other); }
-  div(other: Tensor | number): Tensor { return ops.div(this, other); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  gelu(): Tensor { return ops.gelu(this); }
-  relu(): Tensor { return ops.relu(this); }
-  scale(factor: number): Tensor { return ops.scale(this, factor); }
-  matmul(other: Tensor, options?: ops.MatmulOptions): Tensor { return ops.matmul(this, other, options); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  view(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
-  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
-  slice(begin: readonly number[], size: readonly number[]): Tensor { return ops.slice(this, begin, size); }
-  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
-  sum(axes?: number | readonly number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
-  mean(axes?: number | readonly number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
-  softmax(mask?: Tensor): Tensor { return ops.softmax(this, mask); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
-}
-
-/** Wraps a kernel result; attaches a grad node when grad mode is on and an input needs it. */
-export function fromInfo(info: TensorInfo): Tensor {
-  return new Tensor(info, false);
-}
-
-export function gradRequired(inputs: readonly (Tensor | null | undefined)[]): boolean {
-  return isGradEnabled() && inputs.some((input) => input?.requiresGrad === true);
 }

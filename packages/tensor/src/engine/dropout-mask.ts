@@ -35,16 +35,6 @@ export function dropoutScale(p: number): number {
   return Math.fround(1 / (1 - p));
 }
 
-/** Checks the Dropout kernel's attrs; returns them typed. */
-export function dropoutAttrs(kernel: string, attrs: Record<string, unknown>): { p: number; seed: number } {
-  const { p, seed } = attrs;
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`${kernel}: attr 'p' must be a number in [0, 1), got ${String(p)}`);
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new Error(`${kernel}: attr 'seed' must be a uint32, got ${String(seed)}`);
-  }
-  return { p, seed };
-}
-
 /**
  * out[i] = x[i] * (dropped ? 0 : scale) for i in [0, n): the multiply happens even for dropped
  * entries so that -0, NaN and Infinity come out as a GPU's x * mask gives them.

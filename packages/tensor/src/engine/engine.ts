@@ -1,4 +1,15 @@
-import type { DType, KernelAttrs, KernelFunc, KernelName, Storage, TensorInfo } from './kernels.js';
+import {
+  IN_PLACE_INPUTS,
+  KERNELS,
+  resolveKernelAttrs,
+  type DType,
+  type KernelAttrs,
+  type KernelFunc,
+  type KernelName,
+  type KernelTable,
+  type Storage,
+  type TensorInfo,
+} from './kernels.js';
 
 /** A place tensors live and kernels run: it owns storage and nothing else. */
 export interface Backend {
@@ -19,7 +30,6 @@ export type BackendFactory = () => Backend;
 interface BackendEntry {
   factory: BackendFactory;
   instance?: Backend;
-  priority: number;
 }
 
 const backendEntries = new Map<string, BackendEntry>();
@@ -30,13 +40,42 @@ function kernelKey(backendName: string, kernelName: string): string {
   return `${backendName}/${kernelName}`;
 }
 
-/** Makes a backend available to `setBackend`; the higher the priority, the likelier the default. */
-export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
-  backendEntries.set(name, { factory, priority });
+/**
+ * Makes a backend available to `setBackend`, with its implementation of every kernel of the
+ * contract: the one registration path for all backends, so a backend missing a kernel fails here,
+ * at registration, naming it, rather than at the first op that needs it.
+ */
+export function registerBackend(name: string, factory: BackendFactory, kernels: KernelTable): void {
+  const names = Object.values(KERNELS) as KernelName[];
+  const missing = names.filter((kernel) => typeof kernels[kernel] !== 'function');
+  if (missing.length > 0) throw new Error(`registerBackend('${name}'): no kernel for ${missing.join(', ')}`);
+  const unknown = Object.keys(kernels).filter((kernel) => !(names as string[]).includes(kernel));
+  if (unknown.length > 0) throw new Error(`registerBackend('${name}'): ${unknown.join(', ')} are not kernels of the contract (engine/kernels.ts)`);
+  backendEntries.set(name, { factory });
+  for (const kernel of names) kernelRegistry.set(kernelKey(name, kernel), kernels[kernel] as KernelFunc);
 }
 
-export function registerKernel(backendName: string, kernelName: KernelName, kernel: KernelFunc): void {
-  kernelRegistry.set(kernelKey(backendName, kernelName), kernel);
+/**
+ * Merges one backend's kernel groups (one per source file) into its table, refusing a kernel
+ * defined twice; registerBackend then checks that nothing is missing.
+ */
+export function kernelTable(backendName: string, groups: readonly Partial<KernelTable>[]): KernelTable {
+  const table: Partial<Record<KernelName, KernelFunc>> = {};
+  for (const group of groups) {
+    for (const [kernel, func] of Object.entries(group) as [KernelName, KernelFunc][]) {
+      if (table[kernel]) throw new Error(`${backendName}: kernel ${kernel} is defined twice`);
+      table[kernel] = func;
+    }
+  }
+  return table as KernelTable;
+}
+
+/** Replaces one kernel of a registered backend (a benchmark's or test's alternative implementation). */
+export function registerKernel<K extends KernelName>(backendName: string, kernelName: K, kernel: KernelFunc<K>): void {
+  if (!backendEntries.has(backendName)) {
+    throw new Error(`registerKernel('${backendName}', '${kernelName}'): register the backend first (registerBackend)`);
+  }
+  kernelRegistry.set(kernelKey(backendName, kernelName), kernel as KernelFunc);
 }
 
 export function hasKernel(backendName: string, kernelName: KernelName): boolean {
@@ -95,7 +134,7 @@ export function toBackend(info: TensorInfo, backend: Backend): TensorInfo {
   return { storage: backend.fromHost(copy), shape: info.shape, dtype: info.dtype, backend: backend.name };
 }
 
-/** Receives the wall time of every kernel call while installed (see `profileKernels`). */
+/** Receives the wall time of every kernel call while installed (see `setKernelProfiler`). */
 export type KernelProfiler = (kernelName: KernelName, milliseconds: number, inputs: readonly TensorInfo[]) => void;
 
 let profiler: KernelProfiler | null = null;
@@ -105,17 +144,34 @@ export function setKernelProfiler(hook: KernelProfiler | null): void {
   profiler = hook;
 }
 
-/** Runs `kernelName` on the active backend, moving inputs there first if needed. */
+/**
+ * Runs `kernelName` on the active backend with its attrs checked and defaulted (KERNEL_ATTRS).
+ * Inputs living on another backend are moved here first, except those an in-place kernel writes:
+ * a moved copy would take the write and the caller's tensor would silently keep its old values.
+ */
 export function runKernel(kernelName: KernelName, inputs: readonly TensorInfo[], attrs: KernelAttrs = {}): TensorInfo[] {
   const backend = getBackend();
   const kernel = kernelRegistry.get(kernelKey(backend.name, kernelName));
   if (!kernel) {
     throw new Error(`runKernel('${kernelName}'): backend '${backend.name}' registers no such kernel`);
   }
+  const written = IN_PLACE_INPUTS[kernelName];
+  if (written) {
+    for (const index of written) {
+      const input = inputs[index];
+      if (input && input.backend !== backend.name) {
+        throw new Error(
+          `runKernel('${kernelName}'): input ${index} (shape [${input.shape.join(', ')}]) lives on backend '${input.backend}', ` +
+            `but this kernel writes it in place on the active backend '${backend.name}'; move it first (tensor.toActiveBackend())`,
+        );
+      }
+    }
+  }
+  const resolved = resolveKernelAttrs(kernelName, attrs);
   const local = inputs.map((input) => toBackend(input, backend));
-  if (!profiler) return kernel(local, attrs);
+  if (!profiler) return kernel(local, resolved);
   const start = performance.now();
-  const outputs = kernel(local, attrs);
+  const outputs = kernel(local, resolved);
   profiler(kernelName, performance.now() - start, local);
   return outputs;
 }

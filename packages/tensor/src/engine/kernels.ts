@@ -19,11 +19,10 @@ export interface TensorInfo {
   readonly backend: string;
 }
 
+/** Attributes as callers pass them: checked and completed against KERNEL_ATTRS by runKernel. */
 export interface KernelAttrs {
   [key: string]: unknown;
 }
-
-export type KernelFunc = (inputs: readonly TensorInfo[], attrs: KernelAttrs) => TensorInfo[];
 
 /**
  * Kernel names and semantics. Inputs are listed in order; `attrs` in braces.
@@ -114,3 +113,160 @@ export const KERNELS = {
 } as const;
 
 export type KernelName = (typeof KERNELS)[keyof typeof KERNELS];
+
+/**
+ * Each kernel's attributes as its implementations receive them: checked and with every default
+ * filled in (runKernel does it through `resolveKernelAttrs`), so no backend keeps defaults of its own.
+ */
+export type KernelAttrMap = {
+  Add: NoAttrs;
+  Sub: NoAttrs;
+  Mul: NoAttrs;
+  Div: NoAttrs;
+  Neg: NoAttrs;
+  Exp: NoAttrs;
+  Log: NoAttrs;
+  Sqrt: NoAttrs;
+  Tanh: NoAttrs;
+  Gelu: NoAttrs;
+  Relu: NoAttrs;
+  Affine: { scale: number; bias: number };
+  Dropout: { p: number; seed: number };
+  GeluGrad: NoAttrs;
+  ReluGrad: NoAttrs;
+  Sum: { axes: readonly number[]; keepDims: boolean };
+  MatMul: { transA: boolean; transB: boolean; alpha: number };
+  Transpose: { perm: readonly number[] };
+  Concat: { axis: number };
+  Slice: { begin: readonly number[]; size: readonly number[] };
+  SliceGrad: { begin: readonly number[]; shape: readonly number[] };
+  Gather: NoAttrs;
+  ScatterAdd: { numRows: number; paddingIdx: number | null };
+  LayerNorm: { eps: number };
+  LayerNormGrad: NoAttrs;
+  Softmax: NoAttrs;
+  SoftmaxGrad: NoAttrs;
+  CrossEntropy: { ignoreIndex: number };
+  CrossEntropyGrad: { ignoreIndex: number };
+  Where: NoAttrs;
+  Cast: { dtype: DType };
+  AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
+  AddInPlace: NoAttrs;
+};
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+type NoAttrs = {};
+
+/** A kernel implementation: inputs in contract order, attrs checked and defaulted. */
+export type KernelFunc<K extends KernelName = KernelName> = (inputs: readonly TensorInfo[], attrs: KernelAttrMap[K]) => TensorInfo[];
+
+/** Every kernel of the contract, as each backend registers them (engine.registerBackend checks it). */
+export type KernelTable = { [K in KernelName]: KernelFunc<K> };
+
+/** One backend file's share of a KernelTable. */
+export type KernelGroup = Partial<KernelTable>;
+
+/** How one attribute is checked, and its default when it may be left out (absent = required). */
+export interface AttrSpec {
+  kind: 'number' | 'probability' | 'uint32' | 'integer' | 'boolean' | 'integers' | 'dtype' | 'integerOrNull';
+  default?: unknown;
+}
+
+const required = (kind: AttrSpec['kind']): AttrSpec => ({ kind });
+const optional = (kind: AttrSpec['kind'], value: unknown): AttrSpec => ({ kind, default: value });
+
+/** The one table of attribute types and defaults (defaults follow PyTorch where it has one). */
+export const KERNEL_ATTRS: { [K in KernelName]: { [A in keyof KernelAttrMap[K]]-?: AttrSpec } } = {
+  Add: {},
+  Sub: {},
+  Mul: {},
+  Div: {},
+  Neg: {},
+  Exp: {},
+  Log: {},
+  Sqrt: {},
+  Tanh: {},
+  Gelu: {},
+  Relu: {},
+  Affine: { scale: optional('number', 1), bias: optional('number', 0) },
+  Dropout: { p: required('probability'), seed: required('uint32') },
+  GeluGrad: {},
+  ReluGrad: {},
+  Sum: { axes: required('integers'), keepDims: optional('boolean', false) },
+  MatMul: { transA: optional('boolean', false), transB: optional('boolean', false), alpha: optional('number', 1) },
+  Transpose: { perm: required('integers') },
+  Concat: { axis: required('integer') },
+  Slice: { begin: required('integers'), size: required('integers') },
+  SliceGrad: { begin: required('integers'), shape: required('integers') },
+  Gather: {},
+  ScatterAdd: { numRows: required('integer'), paddingIdx: optional('integerOrNull', null) },
+  LayerNorm: { eps: required('number') },
+  LayerNormGrad: {},
+  Softmax: {},
+  SoftmaxGrad: {},
+  CrossEntropy: { ignoreIndex: optional('integer', -100) },
+  CrossEntropyGrad: { ignoreIndex: optional('integer', -100) },
+  Where: {},
+  Cast: { dtype: required('dtype') },
+  AdamW: {
+    lr: required('number'),
+    beta1: optional('number', 0.9),
+    beta2: optional('number', 0.999),
+    eps: optional('number', 1e-8),
+    weightDecay: optional('number', 0.01),
+    step: required('integer'),
+  },
+  AddInPlace: {},
+};
+
+/**
+ * Kernels that write into some of their inputs (indices listed): runKernel refuses to run them on
+ * inputs living on another backend, since moving those would update a copy and lose the write.
+ */
+export const IN_PLACE_INPUTS: Partial<Record<KernelName, readonly number[]>> = {
+  AdamW: [0, 2, 3],
+  AddInPlace: [0],
+};
+
+function attrOk(kind: AttrSpec['kind'], value: unknown): boolean {
+  switch (kind) {
+    case 'number':
+      // NaN passes: mean over zero elements scales by 0/0 on purpose (numpy's answer).
+      return typeof value === 'number';
+    case 'probability':
+      return typeof value === 'number' && value >= 0 && value < 1;
+    case 'uint32':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'integerOrNull':
+      return value === null || (typeof value === 'number' && Number.isInteger(value));
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integers':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isInteger(v));
+    case 'dtype':
+      return value === 'float32' || value === 'int32';
+  }
+}
+
+/** `attrs` checked against KERNEL_ATTRS[kernel], defaults filled in; throws naming the attr. */
+export function resolveKernelAttrs<K extends KernelName>(kernel: K, attrs: KernelAttrs): KernelAttrMap[K] {
+  const specs = KERNEL_ATTRS[kernel] as Record<string, AttrSpec>;
+  const resolved: Record<string, unknown> = {};
+  for (const name in specs) {
+    const spec = specs[name];
+    let value = attrs[name];
+    if (value === undefined) {
+      if (!('default' in spec)) throw new Error(`kernel ${kernel}: attr '${name}' (${spec.kind}) is required`);
+      value = spec.default;
+    } else if (!attrOk(spec.kind, value)) {
+      throw new Error(`kernel ${kernel}: attr '${name}' must be ${spec.kind === 'integers' ? 'an array of integers' : spec.kind === 'probability' ? 'a number in [0, 1)' : `a ${spec.kind}`}, got ${JSON.stringify(value)}`);
+    }
+    resolved[name] = value;
+  }
+  for (const name in attrs) {
+    if (!(name in specs) && attrs[name] !== undefined) throw new Error(`kernel ${kernel}: unknown attr '${name}'; it takes ${Object.keys(specs).join(', ') || 'none'}`);
+  }
+  return resolved as KernelAttrMap[K];
+}

@@ -4,7 +4,7 @@ import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { callKernel1 } from './kernel-call.js';
 import { zeros } from './creation.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './sum-to-shape.js';
 
 /** x expanded to `shape` (materialised). [..] -> shape. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {

@@ -4,7 +4,7 @@ import { broadcastShapes, formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { callKernel1 } from './kernel-call.js';
 import { full } from './creation.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape } from './sum-to-shape.js';
 
 function asTensor(value: Tensor | number): Tensor {
   return typeof value === 'number' ? full([], value) : value;

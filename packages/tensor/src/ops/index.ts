@@ -1,6 +1,8 @@
+import './methods.js';
 export * from './creation.js';
 export * from './elementwise.js';
 export * from './reduce.js';
+export * from './sum-to-shape.js';
 export * from './broadcast.js';
 export * from './shape-ops.js';
 export * from './matmul.js';

@@ -1,20 +1,12 @@
 import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
 import { formatShape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import type { MatmulOptions, Tensor } from '../tensor.js';
 import { callKernel1 } from './kernel-call.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
-export interface MatmulOptions {
-  /** Use a's last two axes transposed, without materialising the transpose. */
-  transA?: boolean;
-  transB?: boolean;
-  /** Scales the product: alpha * op(a) op(b) (default 1). */
-  alpha?: number;
-  /** [N], added to every output row after the scaling (a fused Linear bias). */
-  bias?: Tensor;
-}
+export type { MatmulOptions };
 
 function describe(a: Tensor, b: Tensor, transA: boolean, transB: boolean): string {
   return `${formatShape(a.shape)}${transA ? '^T' : ''} x ${formatShape(b.shape)}${transB ? '^T' : ''}`;

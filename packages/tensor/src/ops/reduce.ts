@@ -1,10 +1,11 @@
 import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
-import { formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { callKernel1 } from './kernel-call.js';
 import { reshape } from './shape-ops.js';
 import { broadcastTo } from './broadcast.js';
+import { scale } from './elementwise.js';
 
 function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
@@ -30,29 +31,5 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
   const reduced = normalizeAxes('mean', axes, x.rank);
   const count = reduced.reduce((n, axis) => n * x.shape[axis], 1);
   const total = sum(x, reduced, keepDims);
-  return callScale(total, count === 0 ? Number.NaN : 1 / count);
-}
-
-function callScale(x: Tensor, factor: number): Tensor {
-  const out = callKernel1(KERNELS.Affine, [x], { scale: factor, bias: 0 });
-  return attach(out, 'scale', [x], (dy) => [callScale(dy, factor)]);
-}
-
-/**
- * Sums a broadcast gradient back to `shape` (the reverse of broadcasting): leading extra axes
- * and axes where `shape` has 1 are summed. Not differentiable (used inside backward only).
- */
-export function sumToShape(gradient: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(gradient.shape, shape)) return gradient;
-  const offset = gradient.rank - shape.length;
-  const axes: number[] = [];
-  for (let axis = 0; axis < gradient.rank; axis++) {
-    const target = axis < offset ? 1 : shape[axis - offset];
-    if (axis < offset || (target === 1 && gradient.shape[axis] !== 1)) axes.push(axis);
-  }
-  const summed = axes.length > 0 ? callKernel1(KERNELS.Sum, [gradient], { axes, keepDims: false }) : gradient;
-  if (sizeOf(summed.shape) !== sizeOf(shape)) {
-    throw new Error(`sumToShape: cannot reduce ${formatShape(gradient.shape)} to ${formatShape(shape)}`);
-  }
-  return reshape(summed, shape);
+  return scale(total, count === 0 ? Number.NaN : 1 / count);
 }

@@ -94,7 +94,3 @@ export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   if (x.dtype === dtype) return x;
   return callKernel(KERNELS.Cast, [x], { dtype })[0];
 }
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}

@@ -1,5 +1,4 @@
-import { KERNELS } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import type { KernelGroup } from '../../engine/kernels.js';
 import { CPU, floats, output } from './storage.js';
 import { simdGelu, simdGeluGrad, simdKernelsActive } from './simd/index.js';
 
@@ -50,20 +49,20 @@ export function geluDerivative(x: number): number {
  * GELU and its gradient: elementwise over same-shaped inputs. WebAssembly SIMD (./simd) where the
  * runtime has it, else the loops below.
  */
-export function registerActivationKernels(): void {
-  registerKernel(CPU, KERNELS.Gelu, ([x]) => {
+export const activationKernels: KernelGroup = {
+  Gelu: ([x]) => {
     const input = floats(x);
     if (simdKernelsActive()) return [output(simdGelu(input), x.shape)];
     const out = new Float32Array(input.length);
     for (let i = 0; i < input.length; i++) out[i] = gelu(input[i]);
     return [output(out, x.shape)];
-  });
-  registerKernel(CPU, KERNELS.GeluGrad, ([x, dy]) => {
+  },
+  GeluGrad: ([x, dy]) => {
     const input = floats(x);
     const grad = floats(dy);
     if (simdKernelsActive()) return [output(simdGeluGrad(input, grad), x.shape)];
     const out = new Float32Array(input.length);
     for (let i = 0; i < input.length; i++) out[i] = grad[i] * geluDerivative(input[i]);
     return [output(out, x.shape)];
-  });
-}
+  },
+};

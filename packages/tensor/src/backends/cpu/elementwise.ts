@@ -1,8 +1,7 @@
-import { KERNELS, type KernelFunc, type TensorInfo } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import { type KernelGroup, type KernelFunc, type TensorInfo } from '../../engine/kernels.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../shape.js';
 import { CPU, floats, output, values, type HostArray } from './storage.js';
-import { applyDropoutMask, dropoutAttrs, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
+import { applyDropoutMask, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
 import { simdAdd, simdAddRow, simdDropout, simdKernelsActive } from './simd/index.js';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
@@ -172,21 +171,21 @@ export function unary(fn: (x: number) => number): KernelFunc {
   };
 }
 
-export function registerElementwiseKernels(): void {
-  registerKernel(CPU, KERNELS.Add, ([a, b]) => {
+export const elementwiseKernels: KernelGroup = {
+  Add: ([a, b]) => {
     const fast = simdKernelsActive() ? simdAddPath(a, b) : null;
     return [fast ?? broadcastBinary('Add', a, b)];
-  });
-  registerKernel(CPU, KERNELS.Sub, ([a, b]) => [broadcastBinary('Sub', a, b)]);
-  registerKernel(CPU, KERNELS.Mul, ([a, b]) => [broadcastBinary('Mul', a, b)]);
-  registerKernel(CPU, KERNELS.Div, ([a, b]) => [broadcastBinary('Div', a, b)]);
-  registerKernel(CPU, KERNELS.Neg, unary((x) => -x));
-  registerKernel(CPU, KERNELS.Exp, unary(Math.exp));
-  registerKernel(CPU, KERNELS.Log, unary(Math.log));
-  registerKernel(CPU, KERNELS.Sqrt, unary(Math.sqrt));
-  registerKernel(CPU, KERNELS.Tanh, unary(Math.tanh));
-  registerKernel(CPU, KERNELS.Relu, unary((x) => (x > 0 ? x : 0)));
-  registerKernel(CPU, KERNELS.Affine, ([x], attrs) => {
+  },
+  Sub: ([a, b]) => [broadcastBinary('Sub', a, b)],
+  Mul: ([a, b]) => [broadcastBinary('Mul', a, b)],
+  Div: ([a, b]) => [broadcastBinary('Div', a, b)],
+  Neg: unary((x) => -x),
+  Exp: unary(Math.exp),
+  Log: unary(Math.log),
+  Sqrt: unary(Math.sqrt),
+  Tanh: unary(Math.tanh),
+  Relu: unary((x) => (x > 0 ? x : 0)),
+  Affine: ([x], attrs) => {
     const factor = attrs.scale as number;
     const offset = (attrs.bias as number) ?? 0;
     // Its own loop: through `unary`'s shared call site a fresh closure per call runs megamorphic.
@@ -194,22 +193,22 @@ export function registerElementwiseKernels(): void {
     const out = new Float32Array(input.length);
     for (let i = 0; i < input.length; i++) out[i] = input[i] * factor + offset;
     return [output(out, x.shape)];
-  });
-  registerKernel(CPU, KERNELS.Dropout, ([x], attrs) => {
-    const { p, seed } = dropoutAttrs('cpu kernel Dropout', attrs);
+  },
+  Dropout: ([x], attrs) => {
+    const { p, seed } = attrs;
     if (simdKernelsActive()) return [output(simdDropout(floats(x), dropoutThreshold(p), dropoutScale(p), seed), x.shape)];
     const out = new Float32Array(sizeOf(x.shape));
     applyDropoutMask(floats(x), out, p, seed);
     return [output(out, x.shape)];
-  });
-  registerKernel(CPU, KERNELS.ReluGrad, ([x, dy]) => {
+  },
+  ReluGrad: ([x, dy]) => {
     const input = floats(x);
     const grad = floats(dy);
     const out = new Float32Array(input.length);
     for (let i = 0; i < input.length; i++) out[i] = input[i] > 0 ? grad[i] : 0;
     return [output(out, x.shape)];
-  });
-  registerKernel(CPU, KERNELS.Where, ([cond, a, b]) => {
+  },
+  Where: ([cond, a, b]) => {
     const shape = broadcastShapes('Where', broadcastShapes('Where', cond.shape, a.shape), b.shape);
     const c = values(cond);
     const x = values(a);
@@ -220,16 +219,16 @@ export function registerElementwiseKernels(): void {
       out[i] = c[ic] !== 0 ? x[ia] : y[ib];
     });
     return [output(out, shape)];
-  });
-  registerKernel(CPU, KERNELS.Cast, ([x], attrs) => {
+  },
+  Cast: ([x], attrs) => {
     const input = values(x);
     const out: HostArray = attrs.dtype === 'int32' ? Int32Array.from(input, (v) => Math.trunc(v)) : Float32Array.from(input);
     return [output(out, x.shape)];
-  });
-  registerKernel(CPU, KERNELS.AddInPlace, ([acc, x]) => {
+  },
+  AddInPlace: ([acc, x]) => {
     const target = values(acc);
     const source = values(x);
     for (let i = 0; i < target.length; i++) target[i] += source[i];
     return [];
-  });
-}
+  },
+};

@@ -1,13 +1,13 @@
-import { registerBackend } from '../../engine/engine.js';
+import { kernelTable, registerBackend } from '../../engine/engine.js';
 import type { DType, TensorInfo } from '../../engine/kernels.js';
 import { CPU, type HostArray } from './storage.js';
-import { registerElementwiseKernels } from './elementwise.js';
-import { registerLayoutKernels } from './layout.js';
-import { registerReduceKernels } from './reduce.js';
-import { registerNnKernels } from './nn.js';
-import { registerMatmulKernel, setCpuGemm } from './matmul.js';
+import { elementwiseKernels } from './elementwise.js';
+import { layoutKernels } from './layout.js';
+import { reduceKernels } from './reduce.js';
+import { nnKernels } from './nn.js';
+import { matmulKernels, setCpuGemm } from './matmul.js';
 import { gemm } from './gemm/index.js';
-import { registerActivationKernels } from './activations.js';
+import { activationKernels } from './activations.js';
 
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './matmul.js';
 export { gemm, gemmInfo, setGemmThreads, shutdownGemm } from './gemm/index.js';
@@ -18,14 +18,9 @@ let registered = false;
 export function registerCpuBackend(): void {
   if (registered) return;
   registered = true;
-  registerElementwiseKernels();
-  registerLayoutKernels();
-  registerReduceKernels();
-  registerNnKernels();
-  registerMatmulKernel();
   // The WebAssembly SIMD GEMM (threaded); it picks plain JS itself only where wasm SIMD is absent.
   setCpuGemm(gemm);
-  registerActivationKernels();
+  const kernels = kernelTable(CPU, [elementwiseKernels, activationKernels, layoutKernels, reduceKernels, nnKernels, matmulKernels]);
   registerBackend(
     CPU,
     () => ({
@@ -34,7 +29,7 @@ export function registerCpuBackend(): void {
       toHost: (info: TensorInfo) => info.storage as HostArray,
       zeros: (size: number, dtype: DType) => (dtype === 'int32' ? new Int32Array(size) : new Float32Array(size)),
     }),
-    1,
+    kernels,
   );
 }
 export { cpuKernelInfo, setCpuKernelPath, type CpuKernelInfo, type CpuKernelPath } from './simd/index.js';

@@ -1,5 +1,4 @@
-import { KERNELS, type TensorInfo } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import { type KernelGroup, type TensorInfo } from '../../engine/kernels.js';
 import { formatShape, sizeOf, stridesOf } from '../../shape.js';
 import { CPU, output, values, type HostArray } from './storage.js';
 import { mergeAxes } from './elementwise.js';
@@ -77,8 +76,8 @@ function copyStrided(input: HostArray, dims: readonly number[], strides: readonl
   }
 }
 
-export function registerLayoutKernels(): void {
-  registerKernel(CPU, KERNELS.Transpose, ([x], attrs) => {
+export const layoutKernels: KernelGroup = {
+  Transpose: ([x], attrs) => {
     const perm = attrs.perm as number[];
     const input = values(x);
     const inStrides = stridesOf(x.shape);
@@ -99,9 +98,9 @@ export function registerLayoutKernels(): void {
     const [dims, readStrides] = mergeAxes(shape, perm.map((axis) => inStrides[axis]));
     copyStrided(input, dims, readStrides, out);
     return [output(out, shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.Concat, (inputs, attrs) => {
+  Concat: (inputs, attrs) => {
     const axis = attrs.axis as number;
     const shape = [...inputs[0].shape];
     shape[axis] = inputs.reduce((n, t) => n + t.shape[axis], 0);
@@ -116,14 +115,14 @@ export function registerLayoutKernels(): void {
       }
     }
     return [output(out, shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.Slice, ([x], attrs) => {
+  Slice: ([x], attrs) => {
     const size = attrs.size as number[];
     return [output(sliceBox(x, attrs.begin as number[], size), size)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.SliceGrad, ([dy], attrs) => {
+  SliceGrad: ([dy], attrs) => {
     const begin = attrs.begin as number[];
     const shape = attrs.shape as number[];
     const strides = stridesOf(shape);
@@ -132,9 +131,9 @@ export function registerLayoutKernels(): void {
     const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
     copyBox(grad, 0, stridesOf(dy.shape), out, start, strides, dy.shape);
     return [output(out, shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.Gather, ([weight, ids]) => {
+  Gather: ([weight, ids]) => {
     const [rows, hidden] = weight.shape;
     const table = values(weight);
     const index = values(ids);
@@ -147,9 +146,9 @@ export function registerLayoutKernels(): void {
       out.set(table.subarray(id * hidden, (id + 1) * hidden), n * hidden);
     }
     return [output(out, [index.length, hidden])];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.ScatterAdd, ([dy, ids], attrs) => {
+  ScatterAdd: ([dy, ids], attrs) => {
     const rows = attrs.numRows as number;
     const paddingIdx = attrs.paddingIdx as number | null;
     const hidden = dy.shape[1];
@@ -164,5 +163,5 @@ export function registerLayoutKernels(): void {
       for (let h = 0; h < hidden; h++) out[target + h] += grad[source + h];
     }
     return [output(out, [rows, hidden])];
-  });
-}
+  },
+};

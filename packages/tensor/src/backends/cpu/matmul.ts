@@ -1,5 +1,4 @@
-import { KERNELS } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import type { KernelGroup } from '../../engine/kernels.js';
 import { sizeOf } from '../../shape.js';
 import { CPU, floats, output } from './storage.js';
 
@@ -70,8 +69,8 @@ function epilogue(c: Float32Array, rows: number, n: number, alpha: number, bias:
   }
 }
 
-export function registerMatmulKernel(): void {
-  registerKernel(CPU, KERNELS.MatMul, ([aInfo, bInfo, biasInfo], attrs) => {
+export const matmulKernels: KernelGroup = {
+  MatMul: ([aInfo, bInfo, biasInfo], attrs) => {
     const transA = attrs.transA as boolean;
     const transB = attrs.transB as boolean;
     const alpha = (attrs.alpha as number | undefined) ?? 1;
@@ -102,5 +101,5 @@ export function registerMatmulKernel(): void {
     });
     if (alpha !== 1 || biasInfo) epilogue(c, batch * m, n, alpha, biasInfo ? floats(biasInfo) : null);
     return [output(c, [...batchShape, m, n])];
-  });
-}
+  },
+};

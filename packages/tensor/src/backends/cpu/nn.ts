@@ -1,5 +1,4 @@
-import { KERNELS } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import type { KernelGroup } from '../../engine/kernels.js';
 import { broadcastStrides, formatShape } from '../../shape.js';
 import { CPU, floats, output, values } from './storage.js';
 import { forEachIndex } from './elementwise.js';
@@ -19,8 +18,8 @@ import {
  * the plain-JS loop that follows it; both meet the contract in engine/kernels.ts.
  */
 
-export function registerNnKernels(): void {
-  registerKernel(CPU, KERNELS.LayerNorm, ([x, gamma, beta], attrs) => {
+export const nnKernels: KernelGroup = {
+  LayerNorm: ([x, gamma, beta], attrs) => {
     const eps = attrs.eps as number;
     const input = floats(x);
     const g = floats(gamma);
@@ -50,9 +49,9 @@ export function registerNnKernels(): void {
       for (let h = 0; h < hidden; h++) out[base + h] = (input[base + h] - mean) * rstd * g[h] + b[h];
     }
     return [output(out, x.shape), output(means, [rows]), output(rstds, [rows])];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.LayerNormGrad, ([dy, x, gamma, meanInfo, rstdInfo]) => {
+  LayerNormGrad: ([dy, x, gamma, meanInfo, rstdInfo]) => {
     const grad = floats(dy);
     const input = floats(x);
     const g = floats(gamma);
@@ -90,9 +89,9 @@ export function registerNnKernels(): void {
       }
     }
     return [output(dx, x.shape), output(Float32Array.from(dGamma), [hidden]), output(Float32Array.from(dBeta), [hidden])];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.Softmax, ([x, mask]) => {
+  Softmax: ([x, mask]) => {
     const input = floats(x);
     if (simdKernelsActive() && x.shape.length > 0) {
       return [output(simdSoftmax(input, x.shape, mask ? floats(mask) : undefined, mask?.shape), x.shape)];
@@ -126,9 +125,9 @@ export function registerNnKernels(): void {
       for (let c = 0; c < columns; c++) out[base + c] *= inverse;
     }
     return [output(out, x.shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.SoftmaxGrad, ([y, dy]) => {
+  SoftmaxGrad: ([y, dy]) => {
     const probs = floats(y);
     const grad = floats(dy);
     const columns = y.shape[y.shape.length - 1];
@@ -142,9 +141,9 @@ export function registerNnKernels(): void {
       for (let c = 0; c < columns; c++) out[base + c] = probs[base + c] * (grad[base + c] - dot);
     }
     return [output(out, y.shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.CrossEntropy, ([logitsInfo, labelsInfo], attrs) => {
+  CrossEntropy: ([logitsInfo, labelsInfo], attrs) => {
     const ignoreIndex = attrs.ignoreIndex as number;
     const logits = floats(logitsInfo);
     const labels = values(labelsInfo);
@@ -173,9 +172,9 @@ export function registerNnKernels(): void {
     }
     const loss = counted === 0 ? 0 : total / counted;
     return [output(new Float32Array([loss]), []), output(logSumExp, [rows])];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.CrossEntropyGrad, ([logitsInfo, labelsInfo, lseInfo, dLossInfo], attrs) => {
+  CrossEntropyGrad: ([logitsInfo, labelsInfo, lseInfo, dLossInfo], attrs) => {
     const ignoreIndex = attrs.ignoreIndex as number;
     const logits = floats(logitsInfo);
     const labels = values(labelsInfo);
@@ -199,9 +198,9 @@ export function registerNnKernels(): void {
       out[base + label] -= factor;
     }
     return [output(out, logitsInfo.shape)];
-  });
+  },
 
-  registerKernel(CPU, KERNELS.AdamW, ([p, g, m, v], attrs) => {
+  AdamW: ([p, g, m, v], attrs) => {
     const lr = attrs.lr as number;
     const beta1 = attrs.beta1 as number;
     const beta2 = attrs.beta2 as number;
@@ -231,8 +230,8 @@ export function registerNnKernels(): void {
       params[i] = params[i] * decay - (stepSize * first) / (Math.sqrt(second) / correction2 + eps);
     }
     return [];
-  });
-}
+  },
+};
 
 /** Throws unless `label` is ignoreIndex or a class index in [0, classes). */
 function checkLabel(label: number, row: number, classes: number, shape: readonly number[], ignoreIndex: number): void {

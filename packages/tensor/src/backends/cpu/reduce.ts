@@ -1,5 +1,4 @@
-import { KERNELS } from '../../engine/kernels.js';
-import { registerKernel } from '../../engine/engine.js';
+import type { KernelGroup } from '../../engine/kernels.js';
 import { sizeOf } from '../../shape.js';
 import { CPU, floats, output } from './storage.js';
 
@@ -34,8 +33,8 @@ function columnSums(x: Float32Array, offset: number, rows: number, cols: number,
  * Sum over sorted `axes`. The input is viewed as alternating runs of kept and reduced axes;
  * merging adjacent axes of the same kind keeps the loops few and contiguous.
  */
-export function registerReduceKernels(): void {
-  registerKernel(CPU, KERNELS.Sum, ([x], attrs) => {
+export const reduceKernels: KernelGroup = {
+  Sum: ([x], attrs) => {
     const axes = attrs.axes as number[];
     const keepDims = attrs.keepDims as boolean;
     const input = floats(x);
@@ -91,5 +90,5 @@ export function registerReduceKernels(): void {
       }
     }
     return [output(Float32Array.from(out), outShape)];
-  });
-}
+  },
+};

@@ -7,8 +7,7 @@
  * webgl | webgpu | gpu), else the best mode that starts. A mode that was asked for and cannot
  * start throws, saying why; nothing falls back silently.
  */
-import { getBackendByName, registerBackend, registerKernel } from '../../engine/engine.js';
-import { KERNELS, type KernelFunc, type KernelName } from '../../engine/kernels.js';
+import { getBackendByName, kernelTable, registerBackend } from '../../engine/engine.js';
 import { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
 import { chooseMode, parseModeRequest, type GpujsModeRequest } from './modes.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
@@ -29,20 +28,19 @@ export interface GpujsBackendRegistration extends GpujsBackendOptions {
   name?: string;
   /** gpu.js mode; overrides RETRO_GPUJS_MODE. */
   mode?: GpujsModeRequest;
-  /** registerBackend priority (default 0). */
-  priority?: number;
 }
 
-const gpujsKernels: Record<string, KernelFunc> = {
-  ...elementwiseKernels,
-  ...layoutKernels,
-  ...matmulKernels,
-  ...reduceKernels,
-  ...embeddingKernels,
-  ...normKernels,
-  ...softmaxKernels,
-  ...optimKernels,
-};
+/** Every kernel of the contract; registerBackend refuses the table if one is missing. */
+const gpujsKernels = kernelTable('gpujs', [
+  elementwiseKernels,
+  layoutKernels,
+  matmulKernels,
+  reduceKernels,
+  embeddingKernels,
+  normKernels,
+  softmaxKernels,
+  optimKernels,
+]);
 
 /**
  * Registers the gpujs backend and all its kernels. The mode is resolved when the backend is
@@ -50,8 +48,6 @@ const gpujsKernels: Record<string, KernelFunc> = {
  */
 export function registerGpujsBackend(options: GpujsBackendRegistration = {}): void {
   const name = options.name ?? 'gpujs';
-  const missing = Object.values(KERNELS).filter((kernel) => !gpujsKernels[kernel]);
-  if (missing.length > 0) throw new Error(`registerGpujsBackend: no gpujs kernel for ${missing.join(', ')}`);
   registerBackend(
     name,
     () => {
@@ -67,11 +63,8 @@ export function registerGpujsBackend(options: GpujsBackendRegistration = {}): vo
       }
       return new GpujsBackend(name, chooseMode(request), source, options);
     },
-    options.priority ?? 0,
+    gpujsKernels,
   );
-  for (const kernel of Object.values(KERNELS) as KernelName[]) {
-    registerKernel(name, kernel, gpujsKernels[kernel]);
-  }
 }
 
 /**

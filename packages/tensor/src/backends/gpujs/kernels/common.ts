@@ -2,7 +2,7 @@
 import { getBackend } from '../../../engine/engine.js';
 import type { DType, TensorInfo } from '../../../engine/kernels.js';
 import { GpujsBackend } from '../backend.js';
-import { sizeOf } from '../shape.js';
+import { formatShape, sizeOf } from '../../../shape.js';
 import { GpujsStorage } from '../storage.js';
 
 /** The backend running this kernel: runKernel only calls a backend's kernels while it is active. */
@@ -21,29 +21,10 @@ export function expectInputs(kernel: string, inputs: readonly TensorInfo[], min:
   }
 }
 
-export function shapeStr(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 export function expectSameShape(kernel: string, what: string, a: readonly number[], b: readonly number[]): void {
   if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-    throw new Error(`gpujs kernel ${kernel}: ${what} must have the same shape, got ${shapeStr(a)} and ${shapeStr(b)}`);
+    throw new Error(`gpujs kernel ${kernel}: ${what} must have the same shape, got ${formatShape(a)} and ${formatShape(b)}`);
   }
-}
-
-export function numberAttr(kernel: string, attrs: Record<string, unknown>, name: string, fallback?: number): number {
-  const value = attrs[name];
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number') throw new Error(`gpujs kernel ${kernel}: attr '${name}' must be a number, got ${String(value)}`);
-  return value;
-}
-
-export function intArrayAttr(kernel: string, attrs: Record<string, unknown>, name: string): number[] {
-  const value = attrs[name];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'number' || !Number.isInteger(v))) {
-    throw new Error(`gpujs kernel ${kernel}: attr '${name}' must be an array of integers, got ${JSON.stringify(value)}`);
-  }
-  return value as number[];
 }
 
 /** A storage of `size` zeros (no kernel for size 0). */
@@ -53,7 +34,7 @@ export function zerosStorage(backend: GpujsBackend, size: number): GpujsStorage 
 
 export function out(backend: GpujsBackend, storage: GpujsStorage, shape: readonly number[], dtype: DType = 'float32'): TensorInfo {
   if (storage.size !== sizeOf(shape)) {
-    throw new Error(`gpujs: internal error, storage of ${storage.size} values for shape ${shapeStr(shape)}`);
+    throw new Error(`gpujs: internal error, storage of ${storage.size} values for shape ${formatShape(shape)}`);
   }
   return { storage, shape: [...shape], dtype, backend: backend.name };
 }

@@ -1,9 +1,9 @@
 /** Elementwise kernels: unary math, broadcasting binary ops, Where, Affine, activation grads, Cast. */
-import type { KernelAttrs, KernelFunc, TensorInfo } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
 import type { Codegen } from '../program.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides } from '../shape.js';
-import { activeBackend, expectInputs, expectSameShape, numberAttr, out } from './common.js';
-import { applyDropoutMask, dropoutAttrs } from '../../../engine/dropout-mask.js';
+import { broadcastShapes, broadcastStrides, stridesOf } from '../../../shape.js';
+import { activeBackend, expectInputs, expectSameShape, out } from './common.js';
+import { applyDropoutMask } from '../../../engine/dropout-mask.js';
 import { GpujsStorage } from '../storage.js';
 import { mapStrided, type MapBody } from './strided.js';
 
@@ -68,16 +68,16 @@ function unary(name: string, body: UnaryBody): KernelFunc {
 }
 
 function contiguous(backend: ReturnType<typeof activeBackend>, name: string, info: TensorInfo) {
-  return { storage: backend.storageOf(info, name), strides: contiguousStrides(info.shape), offset: 0 };
+  return { storage: backend.storageOf(info, name), strides: stridesOf(info.shape), offset: 0 };
 }
 
 /** Inputs read as broadcast to a common shape (numpy rules), with host-computed strides. */
 function broadcastArgs(backend: ReturnType<typeof activeBackend>, name: string, infos: readonly TensorInfo[]) {
   let shape: number[] = [];
-  for (const info of infos) shape = broadcastShapes(shape, info.shape, `gpujs kernel ${name}`);
+  for (const info of infos) shape = broadcastShapes(`gpujs kernel ${name}`, shape, info.shape);
   const args = infos.map((info) => ({
     storage: backend.storageOf(info, name),
-    strides: broadcastStrides(info.shape, shape, `gpujs kernel ${name}`),
+    strides: broadcastStrides(info.shape, shape),
     offset: 0,
   }));
   return { shape, args };
@@ -114,12 +114,12 @@ function gradKernel(name: string, body: (x: string, dy: string) => MapBody): Ker
   };
 }
 
-const affine: KernelFunc = (inputs, attrs: KernelAttrs) => {
+const affine: KernelFunc<'Affine'> = (inputs, attrs) => {
   expectInputs('Affine', inputs, 1);
   const backend = activeBackend('Affine');
   const [x] = inputs;
   // scale/bias are arguments, not constants: they vary per call and must not recompile
-  const params = new Float32Array([numberAttr('Affine', attrs, 'scale', 1), numberAttr('Affine', attrs, 'bias', 0)]);
+  const params = new Float32Array([attrs.scale, attrs.bias]);
   const storage = mapStrided(backend, 'Affine', x.shape, [contiguous(backend, 'Affine', x)], ([v]) => ({ expr: `${v} * p[0] + p[1]` }), params);
   return [out(backend, storage, x.shape)];
 };
@@ -128,16 +128,16 @@ const affine: KernelFunc = (inputs, attrs: KernelAttrs) => {
  * GL has no dependable 32-bit integer arithmetic, so the mask is hashed on the host (the very
  * loop the cpu backend runs, hence bit-identical) and multiplied in on the device.
  */
-const dropout: KernelFunc = (inputs, attrs) => {
+const dropout: KernelFunc<'Dropout'> = (inputs, attrs) => {
   expectInputs('Dropout', inputs, 1);
   const backend = activeBackend('Dropout');
   const [x] = inputs;
-  const { p, seed } = dropoutAttrs('gpujs kernel Dropout', attrs);
+  const { p, seed } = attrs;
   const size = x.shape.reduce((n, d) => n * d, 1);
   const maskValues = new Float32Array(size);
   applyDropoutMask(null, maskValues, p, seed);
   const mask = backend.fromHost(maskValues) as GpujsStorage;
-  const maskArg = { storage: mask, strides: contiguousStrides(x.shape), offset: 0 };
+  const maskArg = { storage: mask, strides: stridesOf(x.shape), offset: 0 };
   const storage = mapStrided(backend, 'Dropout', x.shape, [contiguous(backend, 'Dropout', x), maskArg], ([v, m]) => ({ expr: `${v} * ${m}` }));
   mask.dispose();
   return [out(backend, storage, x.shape)];
@@ -152,7 +152,7 @@ const where: KernelFunc = (inputs) => {
   return [out(backend, storage, shape)];
 };
 
-const cast: KernelFunc = (inputs, attrs) => {
+const cast: KernelFunc<'Cast'> = (inputs, attrs) => {
   expectInputs('Cast', inputs, 1);
   const backend = activeBackend('Cast');
   const [x] = inputs;
@@ -169,7 +169,7 @@ const cast: KernelFunc = (inputs, attrs) => {
   return [out(backend, storage, x.shape, dtype)];
 };
 
-export const elementwiseKernels: Record<string, KernelFunc> = {
+export const elementwiseKernels: KernelGroup = {
   ...Object.fromEntries(Object.entries(UNARY).map(([name, body]) => [name, unary(name, body)])),
   ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binary(name, op)])),
   Affine: affine,

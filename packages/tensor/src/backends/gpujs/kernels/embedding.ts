@@ -5,17 +5,18 @@
  * per-row lists (CSR), and each output cell sums the dy rows listed for its row, in ascending
  * n, so the result is deterministic and no two threads write one cell.
  */
-import type { KernelFunc } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
 import { k, type Program } from '../program.js';
 import { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, numberAttr, out, shapeStr, zerosStorage } from './common.js';
+import { activeBackend, expectInputs, out, zerosStorage } from './common.js';
+import { formatShape } from '../../../shape.js';
 
 const gather: KernelFunc = (inputs) => {
   expectInputs('Gather', inputs, 2);
   const backend = activeBackend('Gather');
   const [weight, ids] = inputs;
   if (weight.shape.length !== 2 || ids.shape.length !== 1) {
-    throw new Error(`gpujs kernel Gather: expected weight [V, H] and ids [N], got ${shapeStr(weight.shape)} and ${shapeStr(ids.shape)}`);
+    throw new Error(`gpujs kernel Gather: expected weight [V, H] and ids [N], got ${formatShape(weight.shape)} and ${formatShape(ids.shape)}`);
   }
   const [V, H] = weight.shape;
   const N = ids.shape[0];
@@ -37,14 +38,14 @@ const gather: KernelFunc = (inputs) => {
   return [out(backend, backend.run(program, [backend.storageOf(weight, 'Gather'), idStorage]), [N, H], weight.dtype)];
 };
 
-const scatterAdd: KernelFunc = (inputs, attrs) => {
+const scatterAdd: KernelFunc<'ScatterAdd'> = (inputs, attrs) => {
   expectInputs('ScatterAdd', inputs, 2);
   const backend = activeBackend('ScatterAdd');
   const [dy, ids] = inputs;
-  const V = numberAttr('ScatterAdd', attrs, 'numRows');
-  const padding = attrs.paddingIdx === null || attrs.paddingIdx === undefined ? null : numberAttr('ScatterAdd', attrs, 'paddingIdx');
+  const V = attrs.numRows;
+  const padding = attrs.paddingIdx === null || attrs.paddingIdx === undefined ? null : attrs.paddingIdx;
   if (dy.shape.length !== 2 || ids.shape.length !== 1 || dy.shape[0] !== ids.shape[0]) {
-    throw new Error(`gpujs kernel ScatterAdd: expected dy [N, H] and ids [N], got ${shapeStr(dy.shape)} and ${shapeStr(ids.shape)}`);
+    throw new Error(`gpujs kernel ScatterAdd: expected dy [N, H] and ids [N], got ${formatShape(dy.shape)} and ${formatShape(ids.shape)}`);
   }
   const [N, H] = dy.shape;
   const values = backend.hostValues(backend.storageOf(ids, 'ScatterAdd'));
@@ -94,4 +95,4 @@ const scatterAdd: KernelFunc = (inputs, attrs) => {
   return [out(backend, backend.run(program, [backend.storageOf(dy, 'ScatterAdd'), rowStart, order]), [V, H])];
 };
 
-export const embeddingKernels: Record<string, KernelFunc> = { Gather: gather, ScatterAdd: scatterAdd };
+export const embeddingKernels: KernelGroup = { Gather: gather, ScatterAdd: scatterAdd };

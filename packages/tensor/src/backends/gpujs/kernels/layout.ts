@@ -1,35 +1,35 @@
 /** Layout kernels: Transpose, Slice, SliceGrad, Concat. Each output is materialised. */
-import type { KernelFunc, TensorInfo } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
 import type { GpujsBackend } from '../backend.js';
 import { gridCoords, gridForDims, k, offsetExpr, type Program } from '../program.js';
-import { contiguousStrides, normaliseAxis, sizeOf } from '../shape.js';
+import { formatShape, stridesOf, normalizeAxis, sizeOf } from '../../../shape.js';
 import { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, intArrayAttr, out, shapeStr, zerosStorage } from './common.js';
+import { activeBackend, expectInputs, out, zerosStorage } from './common.js';
 import { gatherStrided } from './strided.js';
 
-const transpose: KernelFunc = (inputs, attrs) => {
+const transpose: KernelFunc<'Transpose'> = (inputs, attrs) => {
   expectInputs('Transpose', inputs, 1);
   const backend = activeBackend('Transpose');
   const [x] = inputs;
-  const perm = intArrayAttr('Transpose', attrs, 'perm');
+  const perm = attrs.perm;
   const rank = x.shape.length;
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
-    throw new Error(`gpujs kernel Transpose: perm [${perm.join(', ')}] is not a permutation of the ${rank} dims of ${shapeStr(x.shape)}`);
+    throw new Error(`gpujs kernel Transpose: perm [${perm.join(', ')}] is not a permutation of the ${rank} dims of ${formatShape(x.shape)}`);
   }
-  const inStrides = contiguousStrides(x.shape);
+  const inStrides = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]);
   const storage = gatherStrided(backend, 'Transpose', backend.storageOf(x, 'Transpose'), shape, perm.map((p) => inStrides[p]), 0);
   return [out(backend, storage, shape, x.dtype)];
 };
 
-const slice: KernelFunc = (inputs, attrs) => {
+const slice: KernelFunc<'Slice'> = (inputs, attrs) => {
   expectInputs('Slice', inputs, 1);
   const backend = activeBackend('Slice');
   const [x] = inputs;
-  const begin = intArrayAttr('Slice', attrs, 'begin');
-  const size = intArrayAttr('Slice', attrs, 'size').map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
+  const begin = attrs.begin;
+  const size = attrs.size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
   checkBox('Slice', x.shape, begin, size);
-  const strides = contiguousStrides(x.shape);
+  const strides = stridesOf(x.shape);
   const offset = begin.reduce((acc, b, i) => acc + b * strides[i], 0);
   const storage = gatherStrided(backend, 'Slice', backend.storageOf(x, 'Slice'), size, strides, offset);
   return [out(backend, storage, size, x.dtype)];
@@ -41,21 +41,21 @@ function checkBox(kernel: string, shape: readonly number[], begin: readonly numb
     size.length !== shape.length ||
     shape.some((d, i) => begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > d);
   if (bad) {
-    throw new Error(`gpujs kernel ${kernel}: box begin [${begin.join(', ')}] size [${size.join(', ')}] does not fit in ${shapeStr(shape)}`);
+    throw new Error(`gpujs kernel ${kernel}: box begin [${begin.join(', ')}] size [${size.join(', ')}] does not fit in ${formatShape(shape)}`);
   }
 }
 
-const sliceGrad: KernelFunc = (inputs, attrs) => {
+const sliceGrad: KernelFunc<'SliceGrad'> = (inputs, attrs) => {
   expectInputs('SliceGrad', inputs, 1);
   const backend = activeBackend('SliceGrad');
   const [dy] = inputs;
-  const begin = intArrayAttr('SliceGrad', attrs, 'begin');
-  const shape = intArrayAttr('SliceGrad', attrs, 'shape');
+  const begin = attrs.begin;
+  const shape = attrs.shape;
   checkBox('SliceGrad', shape, begin, dy.shape);
   if (sizeOf(dy.shape) === 0 || sizeOf(shape) === 0) return [out(backend, zerosStorage(backend, sizeOf(shape)), shape)];
   const merged = mergeSliceDims(shape, begin, dy.shape);
   const outDims = merged.map((d) => d.s);
-  const dyStrides = contiguousStrides(merged.map((d) => d.z));
+  const dyStrides = stridesOf(merged.map((d) => d.z));
   const dyBase = -merged.reduce((acc, d, i) => acc + d.b * dyStrides[i], 0);
   const program: Program = {
     name: 'SliceGrad',
@@ -100,15 +100,15 @@ function mergeSliceDims(shape: readonly number[], begin: readonly number[], size
 /** Most inputs one Concat program takes (GL samplers are limited); more are chained. */
 const CONCAT_CHUNK = 8;
 
-const concat: KernelFunc = (inputs, attrs) => {
+const concat: KernelFunc<'Concat'> = (inputs, attrs) => {
   if (inputs.length === 0) throw new Error('gpujs kernel Concat: expected at least 1 input');
   const backend = activeBackend('Concat');
   const rank = inputs[0].shape.length;
-  const axis = normaliseAxis(typeof attrs.axis === 'number' ? attrs.axis : NaN, rank, 'gpujs kernel Concat');
+  const axis = normalizeAxis('gpujs kernel Concat', attrs.axis, rank);
   for (const x of inputs) {
     if (x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== inputs[0].shape[i])) {
       throw new Error(
-        `gpujs kernel Concat: along axis ${axis} all other dims must match, got ${inputs.map((i) => shapeStr(i.shape)).join(' and ')}`,
+        `gpujs kernel Concat: along axis ${axis} all other dims must match, got ${inputs.map((i) => formatShape(i.shape)).join(' and ')}`,
       );
     }
   }
@@ -159,7 +159,7 @@ function concatParts(backend: GpujsBackend, parts: readonly TensorInfo[], axis: 
   );
 }
 
-export const layoutKernels: Record<string, KernelFunc> = {
+export const layoutKernels: KernelGroup = {
   Transpose: transpose,
   Slice: slice,
   SliceGrad: sliceGrad,

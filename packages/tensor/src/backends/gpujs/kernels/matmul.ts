@@ -5,12 +5,12 @@
  * the K loop unrolled by 4: one b load then feeds 4 rows, which roughly doubles wasm SIMD
  * throughput over one output per thread. GL modes compute one output per fragment.
  */
-import type { KernelFunc } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
 import type { GpujsBackend } from '../backend.js';
 import { k, type Program } from '../program.js';
-import { sizeOf } from '../shape.js';
+import { formatShape, sizeOf } from '../../../shape.js';
 import { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, numberAttr, out, shapeStr, zerosStorage } from './common.js';
+import { activeBackend, expectInputs, out, zerosStorage } from './common.js';
 
 interface MatMulDims {
   batch: number;
@@ -29,7 +29,7 @@ interface MatMulDims {
 
 function matmulDims(aShape: readonly number[], bShape: readonly number[], transA: boolean, transB: boolean): MatMulDims {
   const fail = (why: string): never => {
-    throw new Error(`gpujs kernel MatMul: a ${shapeStr(aShape)}${transA ? 'ᵀ' : ''} x b ${shapeStr(bShape)}${transB ? 'ᵀ' : ''}: ${why}`);
+    throw new Error(`gpujs kernel MatMul: a ${formatShape(aShape)}${transA ? 'ᵀ' : ''} x b ${formatShape(bShape)}${transB ? 'ᵀ' : ''}: ${why}`);
   };
   if (aShape.length < 2 || bShape.length < 2) fail('both operands need at least 2 dims');
   const ar = aShape.length;
@@ -218,14 +218,14 @@ function biasRowsProgram(d: MatMulDims): Program {
   };
 }
 
-const matmul: KernelFunc = (inputs, attrs) => {
+const matmul: KernelFunc<'MatMul'> = (inputs, attrs) => {
   expectInputs('MatMul', inputs, 2, 3);
   const backend = activeBackend('MatMul');
   const [a, b, bias] = inputs;
-  const alpha = numberAttr('MatMul', attrs, 'alpha', 1);
+  const alpha = attrs.alpha;
   const n = attrs.transB === true ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
-    throw new Error(`gpujs kernel MatMul: bias must be [${n}] (the output's last dim), got ${shapeStr(bias.shape)}`);
+    throw new Error(`gpujs kernel MatMul: bias must be [${n}] (the output's last dim), got ${formatShape(bias.shape)}`);
   }
   const { storage, shape } = matmulStorage(
     backend,
@@ -241,4 +241,4 @@ const matmul: KernelFunc = (inputs, attrs) => {
   return [out(backend, storage, shape)];
 };
 
-export const matmulKernels: Record<string, KernelFunc> = { MatMul: matmul };
+export const matmulKernels: KernelGroup = { MatMul: matmul };

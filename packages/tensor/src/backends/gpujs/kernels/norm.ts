@@ -3,10 +3,10 @@
  * (grid [2, R]: row 0 = first statistic, row 1 = second, each a blocked loop over H), the
  * elementwise outputs from a second kernel reading them; dgamma/dbeta are column sums over R.
  */
-import type { KernelFunc } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
 import { k, sumLoop, type Program } from '../program.js';
-import { sizeOf } from '../shape.js';
-import { activeBackend, expectInputs, numberAttr, out, shapeStr, zerosStorage } from './common.js';
+import { formatShape, sizeOf } from '../../../shape.js';
+import { activeBackend, expectInputs, out, zerosStorage } from './common.js';
 
 function rowsOf(kernel: string, shape: readonly number[], others: { name: string; shape: readonly number[]; size: 'H' | 'R' }[]) {
   if (shape.length === 0) throw new Error(`gpujs kernel ${kernel}: x must have at least 1 dim, got []`);
@@ -15,17 +15,17 @@ function rowsOf(kernel: string, shape: readonly number[], others: { name: string
   for (const other of others) {
     const want = other.size === 'H' ? H : R;
     if (other.shape.length !== 1 || other.shape[0] !== want) {
-      throw new Error(`gpujs kernel ${kernel}: ${other.name} must be [${want}] for x ${shapeStr(shape)}, got ${shapeStr(other.shape)}`);
+      throw new Error(`gpujs kernel ${kernel}: ${other.name} must be [${want}] for x ${formatShape(shape)}, got ${formatShape(other.shape)}`);
     }
   }
   return { H, R };
 }
 
-const layerNorm: KernelFunc = (inputs, attrs) => {
+const layerNorm: KernelFunc<'LayerNorm'> = (inputs, attrs) => {
   expectInputs('LayerNorm', inputs, 3);
   const backend = activeBackend('LayerNorm');
   const [x, gamma, beta] = inputs;
-  const eps = numberAttr('LayerNorm', attrs, 'eps', 1e-5);
+  const eps = attrs.eps;
   const { H, R } = rowsOf('LayerNorm', x.shape, [
     { name: 'gamma', shape: gamma.shape, size: 'H' },
     { name: 'beta', shape: beta.shape, size: 'H' },
@@ -74,7 +74,7 @@ const layerNormGrad: KernelFunc = (inputs) => {
   const backend = activeBackend('LayerNormGrad');
   const [dy, x, gamma, mean, rstd] = inputs;
   if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`gpujs kernel LayerNormGrad: dy ${shapeStr(dy.shape)} and x ${shapeStr(x.shape)} must match`);
+    throw new Error(`gpujs kernel LayerNormGrad: dy ${formatShape(dy.shape)} and x ${formatShape(x.shape)} must match`);
   }
   const { H, R } = rowsOf('LayerNormGrad', x.shape, [
     { name: 'gamma', shape: gamma.shape, size: 'H' },
@@ -147,4 +147,4 @@ const layerNormGrad: KernelFunc = (inputs) => {
   return [out(backend, dx, x.shape), out(backend, dgamma, [H]), out(backend, dbeta, [H])];
 };
 
-export const normKernels: Record<string, KernelFunc> = { LayerNorm: layerNorm, LayerNormGrad: layerNormGrad };
+export const normKernels: KernelGroup = { LayerNorm: layerNorm, LayerNormGrad: layerNormGrad };

@@ -4,23 +4,23 @@
  * same arrays, so every alias sees the update, as on cpu); GL storages swap in the new
  * textures. Either way, reading p/m/v (or acc) after the call gives the updated values.
  */
-import type { KernelFunc } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
 import type { Program } from '../program.js';
-import { sizeOf } from '../shape.js';
-import { activeBackend, expectInputs, expectSameShape, numberAttr } from './common.js';
+import { sizeOf } from '../../../shape.js';
+import { activeBackend, expectInputs, expectSameShape } from './common.js';
 import { mapStrided } from './strided.js';
 
-const adamW: KernelFunc = (inputs, attrs) => {
+const adamW: KernelFunc<'AdamW'> = (inputs, attrs) => {
   expectInputs('AdamW', inputs, 4);
   const backend = activeBackend('AdamW');
   const [p, g, m, v] = inputs;
   for (const [name, info] of [['g', g], ['m', m], ['v', v]] as const) expectSameShape('AdamW', `p and ${name}`, p.shape, info.shape);
-  const lr = numberAttr('AdamW', attrs, 'lr');
-  const beta1 = numberAttr('AdamW', attrs, 'beta1', 0.9);
-  const beta2 = numberAttr('AdamW', attrs, 'beta2', 0.999);
-  const eps = numberAttr('AdamW', attrs, 'eps', 1e-8);
-  const weightDecay = numberAttr('AdamW', attrs, 'weightDecay', 0.01);
-  const step = numberAttr('AdamW', attrs, 'step');
+  const lr = attrs.lr;
+  const beta1 = attrs.beta1;
+  const beta2 = attrs.beta2;
+  const eps = attrs.eps;
+  const weightDecay = attrs.weightDecay;
+  const step = attrs.step;
   if (!(step >= 1)) throw new Error(`gpujs kernel AdamW: attr 'step' must be >= 1 (1 on the first update), got ${step}`);
   const n = sizeOf(p.shape);
   if (n === 0) return [];
@@ -85,4 +85,4 @@ const addInPlace: KernelFunc = (inputs) => {
   return [];
 };
 
-export const optimKernels: Record<string, KernelFunc> = { AdamW: adamW, AddInPlace: addInPlace };
+export const optimKernels: KernelGroup = { AdamW: adamW, AddInPlace: addInPlace };

@@ -4,12 +4,12 @@
  * loop over R. Several reduced runs are first transposed to [kept..., reduced...] (a second
  * kernel) and then summed as [K, R].
  */
-import type { KernelFunc } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
 import type { GpujsBackend } from '../backend.js';
 import { k, sumLoop, type Program } from '../program.js';
-import { contiguousStrides, sizeOf } from '../shape.js';
+import { formatShape, stridesOf, sizeOf } from '../../../shape.js';
 import type { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, intArrayAttr, out, shapeStr, zerosStorage } from './common.js';
+import { activeBackend, expectInputs, out, zerosStorage } from './common.js';
 import { gatherStrided } from './strided.js';
 
 /** Sum of x viewed as [K1, R, K2] over R -> [K1, K2]. */
@@ -29,14 +29,14 @@ export function sumMiddle(backend: GpujsBackend, x: GpujsStorage, k1: number, r:
   return backend.run(program, [x]);
 }
 
-const sum: KernelFunc = (inputs, attrs) => {
+const sum: KernelFunc<'Sum'> = (inputs, attrs) => {
   expectInputs('Sum', inputs, 1);
   const backend = activeBackend('Sum');
   const [x] = inputs;
   const rank = x.shape.length;
-  const axes = intArrayAttr('Sum', attrs, 'axes');
+  const axes = attrs.axes;
   if (axes.some((a) => a < 0 || a >= rank) || new Set(axes).size !== axes.length) {
-    throw new Error(`gpujs kernel Sum: axes [${axes.join(', ')}] are not distinct dims of ${shapeStr(x.shape)}`);
+    throw new Error(`gpujs kernel Sum: axes [${axes.join(', ')}] are not distinct dims of ${formatShape(x.shape)}`);
   }
   const reduced = new Set(axes);
   const keepDims = attrs.keepDims === true;
@@ -68,7 +68,7 @@ const sum: KernelFunc = (inputs, attrs) => {
     return [out(backend, sumMiddle(backend, storage, k1, runs[at].size, k2), outShape)];
   }
   // bring the reduced dims last, then sum rows
-  const strides = contiguousStrides(x.shape);
+  const strides = stridesOf(x.shape);
   const order = [...x.shape.keys()].filter((i) => !reduced.has(i)).concat([...x.shape.keys()].filter((i) => reduced.has(i)));
   const moved = gatherStrided(
     backend,
@@ -84,4 +84,4 @@ const sum: KernelFunc = (inputs, attrs) => {
   return [out(backend, summed, outShape)];
 };
 
-export const reduceKernels: Record<string, KernelFunc> = { Sum: sum };
+export const reduceKernels: KernelGroup = { Sum: sum };

@@ -3,12 +3,12 @@
  * cross-entropy. Two passes each: a row kernel for per-row statistics (max and sum of exp,
  * or a dot product) and an elementwise kernel over [R, C] that reads them.
  */
-import type { KernelFunc, TensorInfo } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
 import type { GpujsBackend } from '../backend.js';
 import { decompose, k, offsetExpr, sumLoop, type Codegen, type Program } from '../program.js';
-import { broadcastStrides, collapseDims, sizeOf } from '../shape.js';
+import { formatShape, broadcastStrides, collapseDims, sizeOf } from '../../../shape.js';
 import { GpujsStorage } from '../storage.js';
-import { activeBackend, expectInputs, expectSameShape, numberAttr, out, shapeStr } from './common.js';
+import { activeBackend, expectInputs, expectSameShape, out } from './common.js';
 
 /** f32's most negative finite value: x + mask is clamped to it, so all-masked rows stay finite. */
 const LOWEST = '-3.4028234663852886e38';
@@ -21,7 +21,7 @@ interface MaskPlan {
 }
 
 function maskPlan(backend: GpujsBackend, x: TensorInfo, mask: TensorInfo): MaskPlan {
-  const strides = broadcastStrides(mask.shape, x.shape, 'gpujs kernel Softmax (mask)');
+  const strides = broadcastStrides(mask.shape, x.shape);
   const rank = x.shape.length;
   const rows = collapseDims(x.shape.slice(0, rank - 1), [strides.slice(0, rank - 1)]);
   return { storage: backend.storageOf(mask, 'Softmax'), rowDims: rows.dims, rowStrides: rows.strides[0], lastStride: strides[rank - 1] };
@@ -144,16 +144,16 @@ function countLabels(kernel: string, backend: GpujsBackend, labels: TensorInfo, 
 
 function logitsShape(kernel: string, logits: TensorInfo, labels: TensorInfo): { N: number; C: number } {
   if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
-    throw new Error(`gpujs kernel ${kernel}: expected logits [N, C] and labels [N], got ${shapeStr(logits.shape)} and ${shapeStr(labels.shape)}`);
+    throw new Error(`gpujs kernel ${kernel}: expected logits [N, C] and labels [N], got ${formatShape(logits.shape)} and ${formatShape(labels.shape)}`);
   }
   return { N: logits.shape[0], C: logits.shape[1] };
 }
 
-const crossEntropy: KernelFunc = (inputs, attrs) => {
+const crossEntropy: KernelFunc<'CrossEntropy'> = (inputs, attrs) => {
   expectInputs('CrossEntropy', inputs, 2);
   const backend = activeBackend('CrossEntropy');
   const [logits, labels] = inputs;
-  const ignoreIndex = numberAttr('CrossEntropy', attrs, 'ignoreIndex', -100);
+  const ignoreIndex = attrs.ignoreIndex;
   const { N, C } = logitsShape('CrossEntropy', logits, labels);
   const count = countLabels('CrossEntropy', backend, labels, N, C, ignoreIndex);
   if (N === 0 || C === 0) {
@@ -204,14 +204,14 @@ const crossEntropy: KernelFunc = (inputs, attrs) => {
   return [out(backend, loss, []), out(backend, lse, [N])];
 };
 
-const crossEntropyGrad: KernelFunc = (inputs, attrs) => {
+const crossEntropyGrad: KernelFunc<'CrossEntropyGrad'> = (inputs, attrs) => {
   expectInputs('CrossEntropyGrad', inputs, 4);
   const backend = activeBackend('CrossEntropyGrad');
   const [logits, labels, lse, dLoss] = inputs;
-  const ignoreIndex = numberAttr('CrossEntropyGrad', attrs, 'ignoreIndex', -100);
+  const ignoreIndex = attrs.ignoreIndex;
   const { N, C } = logitsShape('CrossEntropyGrad', logits, labels);
   if (lse.shape.length !== 1 || lse.shape[0] !== N || sizeOf(dLoss.shape) !== 1) {
-    throw new Error(`gpujs kernel CrossEntropyGrad: expected logSumExp [${N}] and dLoss [], got ${shapeStr(lse.shape)} and ${shapeStr(dLoss.shape)}`);
+    throw new Error(`gpujs kernel CrossEntropyGrad: expected logSumExp [${N}] and dLoss [], got ${formatShape(lse.shape)} and ${formatShape(dLoss.shape)}`);
   }
   if (N * C === 0) return [out(backend, new GpujsStorage(new Float32Array(0), 0), [N, C])];
   const count = countLabels('CrossEntropyGrad', backend, labels, N, C, ignoreIndex);
@@ -245,7 +245,7 @@ const crossEntropyGrad: KernelFunc = (inputs, attrs) => {
   return [out(backend, storage, [N, C])];
 };
 
-export const softmaxKernels: Record<string, KernelFunc> = {
+export const softmaxKernels: KernelGroup = {
   Softmax: softmax,
   SoftmaxGrad: softmaxGrad,
   CrossEntropy: crossEntropy,

@@ -6,7 +6,7 @@
  */
 import type { GpujsBackend } from '../backend.js';
 import { gridCoords, gridForDims, offsetExpr, type Codegen, type Program } from '../program.js';
-import { collapseDims, sizeOf } from '../shape.js';
+import { collapseDims, sizeOf } from '../../../shape.js';
 import { GpujsStorage, type HostArray } from '../storage.js';
 
 export interface StridedArg {
