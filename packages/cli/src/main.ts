@@ -16,6 +16,7 @@ import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
 import { createOutputDirectory, guardOutput } from './io/output-guard.js';
 import { readTexts } from './io/texts.js';
 import { writeVectors } from './io/vectors.js';
+import { reportPrepare } from './pipelines/prepare-report.js';
 import { defaultWiring, type Wiring } from './wiring.js';
 
 export const VERSION: string = packageJson.version;
@@ -46,10 +47,26 @@ function isRunFolder(dir: string): boolean {
   return readdirSync(dir).some((name) => /^checkpoint-\d+/.test(name) || name === 'metrics.jsonl' || name === 'latest');
 }
 
+/**
+ * Switches the tensor backend. `--backend gpujs` means a GPU: unless RETRO_GPUJS_MODE asks for
+ * a mode on purpose (cpu, webasm for debugging), only GL modes may start, so a machine without
+ * a GPU fails here, loudly, instead of running gpu.js kernels on the CPU.
+ */
 async function selectBackend(name: string | undefined): Promise<void> {
   if (!name) return;
   const { setBackend } = await import('@retro/tensor');
-  setBackend(name);
+  const askedMode = process.env.RETRO_GPUJS_MODE;
+  if (name === 'gpujs' && !askedMode) process.env.RETRO_GPUJS_MODE = 'gpu';
+  try {
+    setBackend(name);
+  } catch (error) {
+    throw new Error(
+      `option --backend ${name}: ${(error as Error).message}` +
+        (name === 'gpujs' && !askedMode ? '; set RETRO_GPUJS_MODE=cpu or webasm to run the gpu.js kernels without a GPU, or use --backend cpu' : ''),
+    );
+  } finally {
+    if (askedMode === undefined) delete process.env.RETRO_GPUJS_MODE;
+  }
 }
 
 async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliIo): Promise<number> {
@@ -67,8 +84,7 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       });
       createOutputDirectory('output', o.output, command.name);
       const summary = await io.wiring.prepare(o);
-      if (summary !== undefined) io.stdout.write(`${formatPrepareSummary(summary)}\n`);
-      return EXIT.ok;
+      return summary === undefined ? EXIT.ok : reportPrepare(summary, io);
     }
     case 'pretrain': {
       const o = options as unknown as PretrainOptions;
@@ -192,18 +208,4 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     out.stderr.write(`retro ${command.name}: error: ${message}\n`);
     return EXIT.failure;
   }
-}
-
-/** One line for `retro prepare`: what was read and written (the manifest has the details). */
-function formatPrepareSummary(summary: unknown): string {
-  const s = summary as { documents?: number; chunks?: number; tokens?: number; seconds?: number; upToDate?: unknown[]; issues?: unknown[]; outDir?: string };
-  const parts = [
-    `${(s.documents ?? 0).toLocaleString('en')} documents`,
-    `${(s.chunks ?? 0).toLocaleString('en')} chunks`,
-    `${(s.tokens ?? 0).toLocaleString('en')} tokens`,
-    `${(s.seconds ?? 0).toFixed(1)} s`,
-  ];
-  if (s.upToDate?.length) parts.push(`${s.upToDate.length} file(s) already prepared`);
-  if (s.issues?.length) parts.push(`${s.issues.length} issue(s) skipped (see manifest.json)`);
-  return `retro prepare: ${parts.join(', ')}`;
 }

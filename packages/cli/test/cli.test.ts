@@ -47,8 +47,8 @@ describe('retro --help', () => {
 describe('argument errors name the option, the expectation and what was found', () => {
   it.each([
     [['pretrain', '--totl-steps', '3'], /unknown option --totl-steps \(did you mean --total-steps\?\)/],
-    [['pretrain', '--data', dataDir, '--output', 'o', '--total-steps', 'abc'], /option --total-steps expects an integer >= 1, found 'abc'/],
-    [['pretrain', '--data', dataDir, '--output', 'o', '--total-steps', '2.5'], /--total-steps expects an integer >= 1, found '2.5'/],
+    [['pretrain', '--data', dataDir, '--output', 'o', '--total-steps', 'abc'], /option --total-steps expects an integer from 1 to 1000000000, found 'abc'/],
+    [['pretrain', '--data', dataDir, '--output', 'o', '--total-steps', '2.5'], /--total-steps expects an integer from 1 to 1000000000, found '2.5'/],
     [['pretrain', '--data', dataDir, '--output', 'o', '--schedule', 'step'], /--schedule expects one of linear, cosine, constant, found 'step'/],
     [['pretrain', '--data', dataDir, '--output', 'o', '--lr'], /--lr expects a number >= 0, found nothing/],
     [['pretrain', '--data', dataDir, '--output', 'o', '--dropout', '1.5'], /--dropout expects a number from 0 to 0.9, found '1.5'/],
@@ -97,7 +97,7 @@ describe('config files', () => {
     expect(first.code).toBe(2);
     expect(first.stderr).toMatch(/config file .*bad.yaml: unknown key 'batch_size' for 'retro pretrain' \(did you mean 'batch-size'\?\)/);
     writeFileSync(bad, 'data: x\nbatchSize: lots\n');
-    expect((await run(['pretrain', '--config', bad])).stderr).toMatch(/config file .*bad.yaml: key 'batchSize' expects an integer >= 1, found 'lots'/);
+    expect((await run(['pretrain', '--config', bad])).stderr).toMatch(/config file .*bad.yaml: key 'batchSize' expects an integer from 1 to 65536, found 'lots'/);
     writeFileSync(bad, 'data: [unclosed\n');
     expect((await run(['pretrain', '--config', bad])).stderr).toMatch(/cannot parse YAML/);
     expect((await run(['pretrain', '--config', join(root, 'x.toml')])).stderr).toMatch(/does not exist/);

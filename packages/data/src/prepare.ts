@@ -55,6 +55,12 @@ export interface PrepareOptions {
   wordCacheSize?: number;
   /** Rebuild everything even if the manifest says the files are prepared. */
   force?: boolean;
+  /**
+   * What to do when `outDir` holds shards made with another tokenizer or chunking config (they
+   * would all be deleted): 'rebuild' (default) or 'fail' with an error saying so (the CLI's
+   * choice unless --overwrite). `force` always rebuilds.
+   */
+  onStaleManifest?: 'rebuild' | 'fail';
   /** Drop manifest entries (and shards) of files that are not in `inputs`. Default false (keep them). */
   prune?: boolean;
   /** Progress meter on stderr (default true), or another stream, or false. */
@@ -130,6 +136,13 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const stale =
     !manifest || options.force || manifest.tokenizer.hash !== tokenizerInfo.hash || manifest.config.hash !== config.hash;
   const now = new Date().toISOString();
+  if (stale && manifest && !options.force && options.onStaleManifest === 'fail' && manifest.shards.length > 0) {
+    const what = manifest.tokenizer.hash !== tokenizerInfo.hash ? `another tokenizer (hash ${manifest.tokenizer.hash.slice(0, 12)}, this one ${tokenizerInfo.hash.slice(0, 12)})` : 'another chunking config (max length, cleaning, sentence split or word grouping)';
+    throw new Error(
+      `${who}: ${join(outDir, 'manifest.json')} lists ${manifest.shards.length} shard(s) of ${manifest.sources.length} file(s) made with ${what}; ` +
+        `rebuilding would delete them: rebuild on purpose (retro prepare --overwrite) or choose another output folder`,
+    );
+  }
   if (stale) {
     const old = manifest;
     manifest = {

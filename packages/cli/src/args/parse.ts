@@ -41,9 +41,10 @@ export function coerceValue(spec: OptionSpec, raw: unknown, where: string, comma
     case 'integer': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && NUMBER.test(raw.trim()) ? Number(raw) : Number.NaN;
       if (!Number.isFinite(value)) fail();
-      if (spec.type === 'integer' && !Number.isInteger(value)) fail();
-      if (spec.min !== undefined && value < spec.min) fail();
-      if (spec.max !== undefined && value > spec.max) fail();
+      // Beyond 2^53 integers are no longer exact: a seed or step count there is not what was typed.
+      if (spec.type === 'integer' && !Number.isSafeInteger(value)) fail();
+      if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) fail();
+      if (spec.max !== undefined && (spec.exclusiveMax ? value >= spec.max : value > spec.max)) fail();
       return value;
     }
     default:

@@ -10,9 +10,11 @@ export interface OptionSpec {
   choices?: readonly string[];
   default?: unknown;
   required?: boolean;
-  /** Inclusive bounds for number/integer. */
+  /** Bounds for number/integer, inclusive unless `exclusiveMin`/`exclusiveMax`. */
   min?: number;
   max?: number;
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
   /** Placeholder in help (`DIR`, `N`); defaults by type. */
   placeholder?: string;
   /** One-letter alias (`-o`). */
@@ -43,6 +45,11 @@ export function kebabCase(name: string): string {
 /** How an option's expected value reads in errors: "an integer >= 1", "one of linear, cosine". */
 export function expectation(spec: OptionSpec): string {
   const bounds = (noun: string): string => {
+    if (spec.exclusiveMin || spec.exclusiveMax) {
+      const low = spec.min === undefined ? '(-inf' : `${spec.exclusiveMin ? '(' : '['}${spec.min}`;
+      const high = spec.max === undefined ? 'inf)' : `${spec.max}${spec.exclusiveMax ? ')' : ']'}`;
+      return `${noun} in ${low}, ${high}`;
+    }
     if (spec.min !== undefined && spec.max !== undefined) return `${noun} from ${spec.min} to ${spec.max}`;
     if (spec.min !== undefined) return `${noun} >= ${spec.min}`;
     if (spec.max !== undefined) return `${noun} <= ${spec.max}`;

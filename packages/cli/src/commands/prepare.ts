@@ -27,8 +27,8 @@ export const prepareCommand: CommandSpec = {
     { name: 'input', type: 'list', required: true, short: 'i', placeholder: 'PATHS', description: 'WuDao JSON files or directories of them (part-*.json); comma-separated or repeated' },
     { name: 'tokenizer', type: 'path', required: true, short: 't', description: 'Tokenizer: a vocab.txt or a directory with tokenizer files' },
     { name: 'output', type: 'path', required: true, short: 'o', placeholder: 'DIR', description: 'Directory for the shards and manifest.json' },
-    { name: 'max-length', type: 'integer', default: 512, min: 8, description: 'Tokens per sequence, [CLS] and [SEP] included' },
-    { name: 'shard-tokens', type: 'integer', default: 4194304, min: 1024, description: 'Tokens per shard file (the loader shuffles across shards at training time)' },
+    { name: 'max-length', type: 'integer', default: 512, min: 8, max: 65536, description: 'Tokens per sequence, [CLS] and [SEP] included' },
+    { name: 'shard-tokens', type: 'integer', default: 4194304, min: 1024, max: 2147483647, description: 'Tokens per shard file (the loader shuffles across shards at training time)' },
     { name: 'sentence-terminators', type: 'string', placeholder: 'CHARS', description: 'Characters that end a sentence for chunking (default 。！？；…!?; ; the reference experiment used 。！？)' },
     {
       name: 'whole-word',

@@ -15,6 +15,7 @@ export async function runPrepare(options: PrepareOptions): Promise<unknown> {
     maxSeqLength: options.maxLength,
     maxTokensPerShard: options.shardTokens,
     force: options.overwrite,
+    onStaleManifest: 'fail',
     segmenter: options.wholeWord === 'wordpiece' ? 'none' : 'jieba',
     split: options.sentenceTerminators ? { terminators: options.sentenceTerminators } : undefined,
   });

@@ -24,7 +24,7 @@ function tokenizerPathOf(options: PretrainOptions, dataset: ShardDataset): strin
  * data order, encoder masks and M from (seed, epoch, batch) so a resume needs no extra state.
  */
 export async function runPretrain(options: PretrainOptions, settings: Settings): Promise<TrainResult> {
-  const dataset = ShardDataset.open(options.data);
+  const dataset = ShardDataset.open(options.data, { verify: options.verifyShards ?? true, progress: options.progress, requireChunks: true });
   const tokenizerPath = tokenizerPathOf(options, dataset);
   const { tokenizer, files } = await loadTokenizer(tokenizerPath);
   const maxLength = dataset.manifest.config?.maxSeqLength ?? 128;

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { detectFormat } from './detect.js';
+import { detectFormat, foreignEncoding } from './detect.js';
 import { checkObjectRecord, checkTextLine, type RecordCheck } from './records.js';
 import { Utf8EscapeDecoder } from './utf8.js';
 import { JsonArrayStreamParser } from './wudao-parser.js';
@@ -90,10 +90,16 @@ export class DocumentReader implements AsyncIterable<CorpusDocument> {
     let format: CorpusFormat = 'wudao';
     const fs: FileSummary = { file, format, bytes: 0, records: 0, documents: 0, skipped: 0, empty: 0 };
     s.byFile.push(fs);
+    let foreign: string | undefined;
     try {
+      foreign = await foreignEncoding(file);
       format = this.options.format && this.options.format !== 'auto' ? this.options.format : await detectFormat(file);
     } catch (e) {
       this.report({ kind: 'io', file, index: 0, message: (e as Error).message, fatalToFile: true }, fs);
+      return;
+    }
+    if (foreign) {
+      this.report({ kind: 'encoding', file, index: 0, message: foreign, fatalToFile: true }, fs);
       return;
     }
     fs.format = format;

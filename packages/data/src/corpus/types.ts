@@ -21,9 +21,10 @@ export interface CorpusDocument {
  * - `truncated`: the file ends inside a value (WuDao) or its last line is cut (JSONL);
  * - `not-array`: a WuDao file whose top level is not a JSON array;
  * - `schema`: a record with missing/wrongly typed fields;
- * - `invalid-utf8`: a record whose bytes are not valid UTF-8 (or with a lone-surrogate escape).
+ * - `invalid-utf8`: a record whose bytes are not valid UTF-8 (or with a lone-surrogate escape);
+ * - `encoding`: the whole file is not UTF-8 text (gzip, zip, UTF-16/32, binary); nothing is read.
  */
-export type CorpusIssueKind = 'io' | 'syntax' | 'truncated' | 'not-array' | 'schema' | 'invalid-utf8';
+export type CorpusIssueKind = 'io' | 'syntax' | 'truncated' | 'not-array' | 'schema' | 'invalid-utf8' | 'encoding';
 
 /** One reported problem; `index` is the record (array element or line) it concerns. */
 export interface CorpusIssue {
@@ -66,7 +67,7 @@ export interface FileSummary {
   skipped: number;
   /** Well-formed records whose text was empty or whitespace only (not yielded). */
   empty: number;
-  /** Set when the rest of the file could not be read (`io`, `syntax`, `truncated`, `not-array`). */
+  /** Set when the rest of the file could not be read (`io`, `syntax`, `truncated`, `not-array`, `encoding`). */
   failed?: CorpusIssue;
   /** sha256 hex of the file bytes, when `hash: true` and the whole file was read. */
   sha256?: string;

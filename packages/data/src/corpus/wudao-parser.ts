@@ -86,8 +86,9 @@ export class JsonArrayStreamParser {
   }
 
   private fail(message: string, atEnd: boolean): void {
-    // stream-json says "has expected ..." when input ran out, "cannot parse input" for bad text.
-    const truncated = atEnd && /has expected/.test(message);
+    // An error raised only when the input ends means the text stopped inside a value (a cut
+    // string or key makes stream-json say "cannot parse input" too): the file is truncated.
+    const truncated = atEnd;
     const where = this.state === 'after' ? ' (after the closing ])' : '';
     this.failure = { kind: truncated ? 'truncated' : 'syntax', index: this.nextIndex, message: message + where };
   }

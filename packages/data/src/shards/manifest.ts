@@ -84,8 +84,63 @@ export function readManifest(dir: string): ShardManifest | null {
   if (m?.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION) {
     throw new Error(`readManifest: ${path}: format ${m?.format} v${m?.version}, expected ${MANIFEST_FORMAT} v${MANIFEST_VERSION}`);
   }
-  if (!Array.isArray(m.shards) || !Array.isArray(m.sources)) throw new Error(`readManifest: ${path}: missing shards/sources lists`);
+  validateManifest(m, path);
   return m;
+}
+
+/**
+ * Checks the fields readers rely on, so a hand-edited or foreign manifest fails here with the
+ * field named instead of deep inside training. Shard names must be plain file names: a manifest
+ * may never make a reader open (or prepare delete) a file outside its folder.
+ */
+export function validateManifest(m: ShardManifest, path: string): void {
+  const fail = (field: string, found: unknown, expected: string) =>
+    new Error(`readManifest: ${path}: field '${field}' is ${describe(found)}, expected ${expected}`);
+  if (!Array.isArray(m.shards)) throw fail('shards', m.shards, 'a list');
+  if (!Array.isArray(m.sources)) throw fail('sources', m.sources, 'a list');
+  const t = m.tokenizer as unknown as Record<string, unknown> | undefined;
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail('tokenizer', t, 'an object (the tokenizer the shards were made with; rerun retro prepare)');
+  if (typeof t.hash !== 'string') throw fail('tokenizer.hash', t.hash, 'a string');
+  if (!isCount(t.vocabSize) || (t.vocabSize as number) < 1) throw fail('tokenizer.vocabSize', t.vocabSize, 'an integer >= 1');
+  for (const key of ['clsTokenId', 'sepTokenId', 'padTokenId', 'maskTokenId'] as const) {
+    if (!isCount(t[key]) || (t[key] as number) >= (t.vocabSize as number)) throw fail(`tokenizer.${key}`, t[key], `an id in [0, ${t.vocabSize})`);
+  }
+  if (!Array.isArray(t.specialIds) || !t.specialIds.every(isCount)) throw fail('tokenizer.specialIds', t.specialIds, 'a list of ids');
+  if (t.files !== undefined && !Array.isArray(t.files)) throw fail('tokenizer.files', t.files, 'a list');
+  const c = m.config as unknown as Record<string, unknown> | undefined;
+  if (typeof c !== 'object' || c === null) throw fail('config', c, 'an object');
+  if (!isCount(c.maxSeqLength) || (c.maxSeqLength as number) < 2) throw fail('config.maxSeqLength', c.maxSeqLength, 'an integer >= 2');
+  m.shards.forEach((s, i) => {
+    const field = `shards[${i}]`;
+    if (typeof s !== 'object' || s === null) throw fail(field, s, 'an object');
+    checkFileName(s.file, `${field}.file`, path);
+    if (!isCount(s.chunks)) throw fail(`${field}.chunks`, s.chunks, 'an integer >= 0');
+    if (!isCount(s.tokens)) throw fail(`${field}.tokens`, s.tokens, 'an integer >= 0');
+    if (s.sha256 !== undefined && (typeof s.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.sha256))) throw fail(`${field}.sha256`, s.sha256, 'a 64-digit hex sha256');
+  });
+  m.sources.forEach((s, i) => {
+    const field = `sources[${i}]`;
+    if (typeof s !== 'object' || s === null) throw fail(field, s, 'an object');
+    if (typeof s.path !== 'string') throw fail(`${field}.path`, s.path, 'a string');
+    if (!Array.isArray(s.shards)) throw fail(`${field}.shards`, s.shards, 'a list of shard file names');
+    s.shards.forEach((f, j) => checkFileName(f, `${field}.shards[${j}]`, path));
+  });
+}
+
+function checkFileName(name: unknown, field: string, path: string): void {
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new Error(`readManifest: ${path}: field '${field}' is ${describe(name)}, expected a file name inside the shard folder (no '/', '\\' or '..')`);
+  }
+}
+
+function isCount(x: unknown): boolean {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0;
+}
+
+function describe(x: unknown): string {
+  if (x === undefined) return 'missing';
+  const text = JSON.stringify(x);
+  return text === undefined ? String(x) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Recomputes `totals` from `sources` and writes the manifest atomically. */

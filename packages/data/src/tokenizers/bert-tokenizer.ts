@@ -5,6 +5,7 @@ import { prepareBertText, scanBertWords, unstableMask, type WordVisitor } from '
 import type { TokenSink } from './encoding.js';
 import { readTextFile, readJsonFile, writeHfFiles } from './files.js';
 import { bertTokenizerJson, parseBertTokenizerJson, type TokenizerJson } from './tokenizer-json.js';
+import { checkTokenizerJson } from './tokenizer-json.js';
 import { WordPiece } from './wordpiece.js';
 
 /** Options of {@link BertTokenizer} (HF `tokenizer_config.json` names in the comments). */
@@ -104,7 +105,9 @@ export class BertTokenizer extends PreTrainedTokenizer implements WordVisitor {
 
   /** From the lines of a vocab.txt file. */
   static fromVocabText(text: string, options: BertTokenizerOptions = {}): BertTokenizer {
-    return new BertTokenizer(parseVocabTxt(text), options);
+    const vocab = parseVocabTxt(text);
+    if (vocab.length === 0) throw new Error('BertTokenizer.fromVocabText: the vocabulary is empty (vocab.txt needs one token per line)');
+    return new BertTokenizer(vocab, options);
   }
 
   /** From a vocab.txt path. */
@@ -120,7 +123,7 @@ export class BertTokenizer extends PreTrainedTokenizer implements WordVisitor {
 
   /** From a tokenizer.json path. */
   static async fromTokenizerFile(path: string): Promise<BertTokenizer> {
-    return BertTokenizer.fromTokenizerJson((await readJsonFile(path, 'BertTokenizer.fromTokenizerFile')) as TokenizerJson);
+    return BertTokenizer.fromTokenizerJson(checkTokenizerJson(await readJsonFile(path, 'BertTokenizer.fromTokenizerFile'), `BertTokenizer.fromTokenizerFile: ${path}`));
   }
 
   /** The text the HF normalizer would produce (CJK spaced out, lower-cased, accents stripped). */

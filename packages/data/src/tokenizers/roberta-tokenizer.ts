@@ -5,6 +5,7 @@ import { CHAR_TO_BYTE, splitGpt2, type PieceVisitor } from './byte-level.js';
 import type { TokenSink } from './encoding.js';
 import { readJsonFile, readTextFile, writeHfFiles } from './files.js';
 import { parseBpeTokenizerJson, robertaTokenizerJson, type TokenizerJson } from './tokenizer-json.js';
+import { checkTokenizerJson } from './tokenizer-json.js';
 
 /** Options of {@link RobertaTokenizer} (HF names in the comments). */
 export interface RobertaTokenizerOptions {
@@ -87,7 +88,7 @@ export class RobertaTokenizer extends PreTrainedTokenizer implements PieceVisito
   }
 
   static async fromTokenizerFile(path: string): Promise<RobertaTokenizer> {
-    return RobertaTokenizer.fromTokenizerJson((await readJsonFile(path, 'RobertaTokenizer.fromTokenizerFile')) as TokenizerJson);
+    return RobertaTokenizer.fromTokenizerJson(checkTokenizerJson(await readJsonFile(path, 'RobertaTokenizer.fromTokenizerFile'), `RobertaTokenizer.fromTokenizerFile: ${path}`));
   }
 
   /** From vocab.json (token -> id) and merges.txt contents. */

@@ -131,6 +131,81 @@ export function denseVocab(vocab: unknown, addedTokens: readonly AddedToken[], w
   return byId as string[];
 }
 
+/**
+ * Checks the shape of a parsed tokenizer.json before any field is used, so a hand-edited or
+ * foreign file fails with the field named (never a TypeError deep in a constructor).
+ * `source` names the file in the message.
+ */
+export function checkTokenizerJson(json: unknown, source: string): TokenizerJson {
+  const fail = (field: string, found: unknown, expected: string) =>
+    new Error(`${source}: field '${field}' is ${describeValue(found)}, expected ${expected}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: the top level is ${describeValue(json)}, expected an object (an HF tokenizer.json)`);
+  const j = json as Record<string, unknown>;
+  const model = j.model as Record<string, unknown> | null | undefined;
+  if (typeof model !== 'object' || model === null || Array.isArray(model)) throw fail('model', model, 'an object with type and vocab');
+  if (model.type !== 'WordPiece' && model.type !== 'BPE') throw fail('model.type', model.type, '"WordPiece" or "BPE"');
+  const vocab = model.vocab;
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw fail('model.vocab', vocab, 'an object token -> id');
+  if (Object.keys(vocab).length === 0) throw fail('model.vocab', vocab, 'a non-empty vocabulary');
+  if (model.unk_token !== undefined && model.unk_token !== null) {
+    if (typeof model.unk_token !== 'string') throw fail('model.unk_token', model.unk_token, 'a string or null');
+    if (!Object.prototype.hasOwnProperty.call(vocab, model.unk_token)) {
+      const added = Array.isArray(j.added_tokens) && j.added_tokens.some((a) => (a as { content?: unknown })?.content === model.unk_token);
+      if (!added) throw fail('model.unk_token', model.unk_token, 'a token of model.vocab (unknown words map to it)');
+    }
+  }
+  if (j.added_tokens !== undefined && j.added_tokens !== null) {
+    if (!Array.isArray(j.added_tokens)) throw fail('added_tokens', j.added_tokens, 'a list of {id, content, ...}');
+    j.added_tokens.forEach((a, i) => {
+      const t = a as Record<string, unknown> | null;
+      if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail(`added_tokens[${i}]`, a, 'an object {id, content, ...}');
+      if (!Number.isInteger(t.id) || (t.id as number) < 0) throw fail(`added_tokens[${i}].id`, t.id, 'an integer >= 0');
+      if (typeof t.content !== 'string' || t.content === '') throw fail(`added_tokens[${i}].content`, t.content, 'a non-empty string');
+      for (const flag of ['single_word', 'lstrip', 'rstrip', 'normalized', 'special']) {
+        if (t[flag] !== undefined && typeof t[flag] !== 'boolean') throw fail(`added_tokens[${i}].${flag}`, t[flag], 'true or false');
+      }
+    });
+  }
+  for (const part of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder']) {
+    const v = j[part];
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw fail(part, v, 'an object or null');
+  }
+  const pp = j.post_processor as Record<string, unknown> | null | undefined;
+  if (pp && (pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing')) {
+    for (const key of ['cls', 'sep']) {
+      const pair = pp[key];
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !Number.isInteger(pair[1])) throw fail(`post_processor.${key}`, pair, '["token", id]');
+    }
+  }
+  if (pp && pp.type === 'TemplateProcessing') {
+    if (!Array.isArray(pp.single)) throw fail('post_processor.single', pp.single, 'a list of template pieces');
+    pp.single.forEach((piece, i) => {
+      const special = (piece as { SpecialToken?: { id?: unknown } } | null)?.SpecialToken;
+      if (special !== undefined && typeof special?.id !== 'string') throw fail(`post_processor.single[${i}].SpecialToken.id`, special?.id, 'a token string');
+    });
+  }
+  for (const key of ['max_input_chars_per_word'] as const) {
+    if (model[key] !== undefined && !(Number.isInteger(model[key]) && (model[key] as number) > 0)) throw fail(`model.${key}`, model[key], 'an integer >= 1');
+  }
+  for (const key of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
+    if (model[key] !== undefined && model[key] !== null && typeof model[key] !== 'string') throw fail(`model.${key}`, model[key], 'a string');
+  }
+  return json as TokenizerJson;
+}
+
+/** A short JSON rendering of a found value for error messages. */
+export function describeValue(x: unknown): string {
+  if (x === undefined) return 'missing';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(x);
+  } catch {
+    text = String(x);
+  }
+  if (text === undefined) return String(x);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** Added tokens with HF defaults filled in. */
 export function parseAddedTokens(json: TokenizerJson): AddedToken[] {
   return (json.added_tokens ?? []).map((a) => ({
