@@ -1,0 +1,11 @@
+export { pool, l2Normalize, NORM_EPS, type Pooling } from './pooling.js';
+export { infoNce, type InfoNceOptions } from './losses/infonce.js';
+export { cosent, type CosentOptions } from './losses/cosent.js';
+export { readTriples, readScoredPairs, readTitlePairs, type Triple, type ScoredPair, type TitlePairOptions } from './data/readers.js';
+export { TripleStream, PairStream, type TripleBatch, type PairBatch, type ContrastiveBatch, type StreamState, type TripleStreamOptions } from './data/batches.js';
+export { TextEncoder, loadEncoderModel, loadTokenizerFrom, tokenizerFilesIn, type TextEncoderOptions } from './encoder.js';
+export { gradCacheStep, type EmbedFn, type GradCacheOptions } from './grad-cache.js';
+export { ContrastiveTrainable, type ContrastiveTrainableOptions, type ContrastiveLossOptions } from './trainable.js';
+export { devSpearman } from './dev.js';
+export { finetune, DEV_FILE, DEV_PLOT_FILE, BEST_DIR, BEST_FILE, type FinetuneOptions, type FinetuneResult, type FinetuneData, type DevRecord } from './finetune.js';
+export { mineHardNegatives, bm25Ranker, embeddingRanker, type Ranker, type MineOptions, type MineReport } from './mine.js';
