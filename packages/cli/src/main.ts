@@ -10,6 +10,8 @@ import { evalCommand, resolveEvalTasks, type EvalOptions } from './commands/eval
 import { TASK_KINDS } from '@retro/eval';
 import { evalOutputTarget, writeEvalOutput } from './io/eval-output.js';
 import { progressPrinter } from './io/progress.js';
+import { finetuneCommand, type FinetuneCliOptions } from './commands/finetune.js';
+import { mineCommand, parseRange, type MineCliOptions } from './commands/mine.js';
 import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
 import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
 import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
@@ -20,7 +22,7 @@ import { reportPrepare } from './pipelines/prepare-report.js';
 import { defaultWiring, type Wiring } from './wiring.js';
 
 export const VERSION: string = packageJson.version;
-export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, embedCommand, evalCommand];
+export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, finetuneCommand, mineCommand, embedCommand, evalCommand];
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -116,6 +118,69 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       await selectBackend(o.backend);
       createOutputDirectory('output', o.output, command.name);
       await io.wiring.pretrain(o, settings);
+      return EXIT.ok;
+    }
+    case 'finetune': {
+      const o = options as unknown as FinetuneCliOptions;
+      requirePath('model', o.model, 'directory', command.name);
+      requirePath('triples', o.triples, 'file', command.name);
+      requirePath('pairs', o.pairs, 'file', command.name);
+      for (const file of o.titles ?? []) requirePath('titles', file, 'file', command.name);
+      requirePath('dev', o.dev, 'file', command.name);
+      requirePath('tokenizer', o.tokenizer, 'directory', command.name);
+      const sources = (['triples', 'pairs', 'titles'] as const).filter((k) => o[k] !== undefined && (k !== 'titles' || o.titles!.length > 0));
+      if (sources.length !== 1) {
+        throw new UsageError(`give exactly one of --triples, --pairs, --titles (found ${sources.length ? sources.map((k) => `--${k}`).join(', ') : 'none'})`, command.name);
+      }
+      if (o.group > 1 && !o.triples) throw new UsageError(`option --group ${o.group} needs --triples (listed hard negatives); --${sources[0]} has none`, command.name);
+      const warmup = o.warmupSteps ?? Math.round(o.warmupRatio * o.totalSteps);
+      if (warmup > o.totalSteps) throw new UsageError(`--warmup-steps (${warmup}) exceeds --total-steps (${o.totalSteps})`, command.name);
+      if (o.stopAtStep !== undefined && o.stopAtStep > o.totalSteps) throw new UsageError(`--stop-at-step (${o.stopAtStep}) exceeds --total-steps (${o.totalSteps})`, command.name);
+      guardOutput({
+        command: command.name,
+        output: { option: 'output', path: o.output, kind: 'directory' },
+        inputs: [
+          { option: 'model', path: o.model },
+          { option: 'triples', path: o.triples },
+          { option: 'pairs', path: o.pairs },
+          ...(o.titles ?? []).map((path) => ({ option: 'titles', path })),
+          { option: 'dev', path: o.dev },
+          { option: 'tokenizer', path: o.tokenizer },
+        ],
+        overwrite: o.overwrite,
+        continues: { test: isRunFolder, what: 'a run folder (checkpoint-*, metrics.jsonl)' },
+      });
+      await selectBackend(o.backend);
+      createOutputDirectory('output', o.output, command.name);
+      await io.wiring.finetune(o);
+      return EXIT.ok;
+    }
+    case 'mine': {
+      const o = options as unknown as MineCliOptions;
+      requirePath('input', o.input, 'file', command.name);
+      requirePath('model', o.model, 'directory', command.name);
+      requirePath('pool', o.pool, 'file', command.name);
+      if ((o.model === undefined) === !o.bm25) throw new UsageError('give exactly one of --model DIR and --bm25', command.name);
+      try {
+        parseRange(o.range);
+      } catch (error) {
+        throw new UsageError((error as Error).message, command.name);
+      }
+      guardOutput({
+        command: command.name,
+        output: { option: 'output', path: o.output, kind: 'file' },
+        inputs: [
+          { option: 'input', path: o.input },
+          { option: 'pool', path: o.pool },
+          { option: 'model', path: o.model },
+        ],
+        overwrite: o.overwrite,
+      });
+      await selectBackend(o.backend);
+      const summary = await io.wiring.mine(o);
+      io.stderr.write(
+        `retro mine: wrote ${summary.queries} records to ${o.output} (pool ${summary.poolSize} texts, ranks ${o.range}${summary.toppedUp ? `; ${summary.toppedUp} queries topped up with random pool texts` : ''})\n`,
+      );
       return EXIT.ok;
     }
     case 'embed': {

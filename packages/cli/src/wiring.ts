@@ -6,11 +6,14 @@ import type { EmbedOptions } from './commands/embed.js';
 import type { EvalOptions } from './commands/eval.js';
 import type { PrepareOptions } from './commands/prepare.js';
 import type { PretrainOptions, trainSettings } from './commands/pretrain.js';
+import type { FinetuneCliOptions } from './commands/finetune.js';
+import type { MineCliOptions } from './commands/mine.js';
 import { runPrepare } from './pipelines/prepare.js';
 import { runPretrain } from './pipelines/pretrain.js';
 import { openEncoder } from './pipelines/embed.js';
 import { runEvaluate, type EvalProgress } from './pipelines/evaluate.js';
 import type { EvalResult } from '@retro/eval';
+import { runFinetune, runMine } from './pipelines/finetune.js';
 
 export interface Wiring {
   prepare(options: PrepareOptions): Promise<unknown>;
@@ -19,6 +22,9 @@ export interface Wiring {
   embed(texts: readonly string[], options: EmbedOptions): Promise<{ vectors: Float32Array; dim: number }>;
   /** Scores of every task run; writes nothing (the CLI writes where --output says). */
   evaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult>;
+  finetune(options: FinetuneCliOptions): Promise<unknown>;
+  /** Writes options.output; returns counts for the summary line. */
+  mine(options: MineCliOptions): Promise<{ queries: number; toppedUp: number; poolSize: number }>;
 }
 
 export const defaultWiring: Wiring = {
@@ -26,4 +32,6 @@ export const defaultWiring: Wiring = {
   pretrain: runPretrain,
   embed: async (texts, options) => (await openEncoder(options.model, options)).embed(texts),
   evaluate: runEvaluate,
+  finetune: runFinetune,
+  mine: runMine,
 };

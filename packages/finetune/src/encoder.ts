@@ -10,9 +10,12 @@ import { AutoTokenizer, type AnyTokenizer } from '@retro/data';
 import { Tensor, tensor } from '@retro/tensor';
 import { pool, type Pooling } from './pooling.js';
 
+/** Sentence-pair data is short; 64 tokens cover STS-B and most titles. */
+export const DEFAULT_MAX_LENGTH = 64;
+
 export interface TextEncoderOptions {
-  /** Longer texts are truncated to this many tokens ([CLS] and [SEP] included). */
-  maxLength: number;
+  /** Longer texts are truncated to this many tokens ([CLS] and [SEP] included). Default: 64, or the position table if shorter. */
+  maxLength?: number;
   pooling: Pooling;
 }
 
@@ -28,13 +31,14 @@ export class TextEncoder {
     options: TextEncoderOptions,
   ) {
     const limit = model.config.modelType === 'roberta' ? model.config.maxPositionEmbeddings - model.config.padTokenId - 1 : model.config.maxPositionEmbeddings;
-    if (!Number.isInteger(options.maxLength) || options.maxLength < 2 || options.maxLength > limit) {
-      throw new Error(`TextEncoder: maxLength must be an integer from 2 to ${limit} (the model's position table), got ${options.maxLength}`);
+    const maxLength = options.maxLength ?? Math.min(DEFAULT_MAX_LENGTH, limit);
+    if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > limit) {
+      throw new Error(`TextEncoder: maxLength must be an integer from 2 to ${limit} (the model's position table), got ${maxLength}`);
     }
     if (tokenizer.vocabSize > model.config.vocabSize) {
       throw new Error(`TextEncoder: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
     }
-    this.maxLength = options.maxLength;
+    this.maxLength = maxLength;
     this.pooling = options.pooling;
   }
 

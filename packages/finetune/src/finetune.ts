@@ -34,7 +34,7 @@ export interface FinetuneOptions {
   cosentScale?: number;
   /** Default 'cls' (RetroMAE's sentence embedding). */
   pooling?: Pooling;
-  /** Default 64 tokens. */
+  /** Default 64 tokens, or the model's position table if shorter. */
   maxLength?: number;
   /** Gradient caching: texts per encoder pass (default: the whole batch at once). */
   chunkSize?: number;
@@ -84,7 +84,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   const tokenizer = await loadTokenizerFrom(tokenizerDir);
   const tokenizerFiles = tokenizerFilesIn(tokenizerDir);
   const pooling = options.pooling ?? 'cls';
-  const encoder = new TextEncoder(model, tokenizer, { maxLength: options.maxLength ?? 64, pooling });
+  const encoder = new TextEncoder(model, tokenizer, { maxLength: options.maxLength, pooling });
   const temperature = options.temperature ?? 0.02;
   const trainable = new ContrastiveTrainable(encoder, {
     temperature,
