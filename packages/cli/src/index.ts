@@ -11,3 +11,6 @@ export { embedCommand, type EmbedOptions } from './commands/embed.js';
 export { evalCommand, type EvalOptions } from './commands/eval.js';
 export { readTexts, type InputText } from './io/texts.js';
 export { encodeNpy, writeVectors } from './io/vectors.js';
+export { finetuneCommand, type FinetuneCliOptions } from './commands/finetune.js';
+export { mineCommand, type MineCliOptions } from './commands/mine.js';
+export { finetune, DEV_FILE, DEV_PLOT_FILE, BEST_DIR, BEST_FILE, type FinetuneOptions, type FinetuneResult, type FinetuneData, type DevRecord } from './pipelines/finetune-run.js';

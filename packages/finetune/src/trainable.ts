@@ -1,13 +1,13 @@
 /**
- * The contrastive objective as @retro/train sees it: `forward(batch)` returns `{ loss }` and the
- * loop does backward, clipping, AdamW, checkpoints, resume and metrics exactly as in pretraining.
+ * The contrastive objective as @retro/train's loop drives it (its `Trainable`, satisfied
+ * structurally): `losses(batch)` returns `{ loss }` and the loop does backward, clipping, AdamW,
+ * checkpoints, resume and metrics exactly as in pretraining.
  *
- * With gradient caching (`chunkSize` smaller than the batch) `forward` back-propagates into the
+ * With gradient caching (`chunkSize` smaller than the batch) `losses` back-propagates into the
  * parameters itself, sub-batch by sub-batch (see grad-cache.ts), and returns a loss whose graph
  * ends at detached embedding leaves: the loop's own `backward()` on it then reaches no parameter.
  */
 import type { MaskedLMModel } from '@retro/bert';
-import type { ForwardOutput, TrainableModel } from '@retro/train';
 import type { Tensor } from '@retro/tensor';
 import type { ContrastiveBatch } from './data/batches.js';
 import type { TextEncoder } from './encoder.js';
@@ -42,7 +42,13 @@ function plan(batch: ContrastiveBatch, options: ContrastiveLossOptions): { lists
   return { lists: [batch.sentences1, batch.sentences2], loss: ([a, b]) => cosent(a, b, batch.scores, { scale: options.cosentScale }) };
 }
 
-export class ContrastiveTrainable implements TrainableModel {
+/** One-element losses of a micro-batch; `loss` is back-propagated by the loop. */
+export interface ContrastiveLosses {
+  loss: Tensor;
+  [name: string]: Tensor;
+}
+
+export class ContrastiveTrainable {
   readonly model: MaskedLMModel;
 
   constructor(
@@ -53,8 +59,8 @@ export class ContrastiveTrainable implements TrainableModel {
   }
 
   /** Loss of one batch ([]), computed whole or through the gradient cache. */
-  forward(batch: unknown): ForwardOutput {
-    const { lists, loss } = plan(batch as ContrastiveBatch, this.options);
+  losses(batch: ContrastiveBatch): ContrastiveLosses {
+    const { lists, loss } = plan(batch, this.options);
     const size = Math.max(...lists.map((l) => l.length));
     const chunk = this.options.chunkSize;
     if (chunk === undefined || chunk >= size) {

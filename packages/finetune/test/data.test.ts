@@ -52,7 +52,7 @@ describe('batch streams', () => {
   const triples = Array.from({ length: 7 }, (_, i) => ({ query: `q${i}`, pos: [`p${i}`, `P${i}`], neg: [`n${i}a`, `n${i}b`, `n${i}c`] }));
 
   it('groups: positive of the query first, then its own negatives; every query once per epoch; partial batch dropped', () => {
-    const stream = new TripleStream(triples, { batchSize: 3, group: 3, seed: 1, queryInstruction: '问：' });
+    const stream = new TripleStream(triples, { batchSize: 3, group: 3, seed: 1, queryInstruction: '问：', countTokens: (t) => t.length });
     const first = stream.next()!;
     const second = stream.next()!;
     const seen = [...first.queries, ...second.queries];
@@ -65,24 +65,26 @@ describe('batch streams', () => {
       expect(new Set(negs).size).toBe(2);
       for (const n of negs) expect(triples[i].neg).toContain(n);
     });
+    // tokens counts every query (with its instruction) and passage
+    expect(first.tokens).toBe([...first.queries, ...first.passages].reduce((n, t) => n + t.length, 0));
     expect(stream.state()).toEqual({ epoch: 0, position: 6 });
     stream.next(); // 1 left over: a new epoch starts
     expect(stream.state()).toEqual({ epoch: 1, position: 3 });
   });
 
   it('restore(state()) continues with the very next batch', () => {
-    const a = new TripleStream(triples, { batchSize: 2, group: 2, seed: 5 });
+    const a = new TripleStream(triples, { batchSize: 2, group: 2, seed: 5, countTokens: (t) => t.length });
     for (let i = 0; i < 5; i++) a.next();
     const saved = JSON.parse(JSON.stringify(a.state()));
     const expected = [a.next(), a.next(), a.next()];
-    const b = new TripleStream(triples, { batchSize: 2, group: 2, seed: 5 });
+    const b = new TripleStream(triples, { batchSize: 2, group: 2, seed: 5, countTokens: (t) => t.length });
     b.restore(saved);
     expect([b.next(), b.next(), b.next()]).toEqual(expected);
     expect(() => b.restore({ epoch: 0, position: 99 })).toThrow(/0 <= position <= 7/);
   });
 
   it('refuses a group larger than 1 without listed negatives, and a batch the data cannot fill', () => {
-    expect(() => new TripleStream([{ query: 'q', pos: ['p'], neg: [] }], { batchSize: 1, group: 2, seed: 0 })).toThrow(/lists none; use group 1 or mine/);
-    expect(() => new PairStream([{ sentence1: 'a', sentence2: 'b', score: 1 }], { batchSize: 2, seed: 0 })).toThrow(/1 examples cannot fill one batch of 2/);
+    expect(() => new TripleStream([{ query: 'q', pos: ['p'], neg: [] }], { batchSize: 1, group: 2, seed: 0, countTokens: (t) => t.length })).toThrow(/lists none; use group 1 or mine/);
+    expect(() => new PairStream([{ sentence1: 'a', sentence2: 'b', score: 1 }], { batchSize: 2, seed: 0, countTokens: (t) => t.length })).toThrow(/1 examples cannot fill one batch of 2/);
   });
 });

@@ -53,15 +53,15 @@ describe('gradient caching', () => {
       const queries = texts(B, 1);
       const passages = texts(B * G, 2);
       const trainable = new ContrastiveTrainable(encoder, { temperature: 0.05, symmetric: true });
-      const batch = { kind: 'triples' as const, queries, passages, group: G };
+      const batch = { kind: 'triples' as const, queries, passages, group: G, tokens: 0 };
 
-      const whole = trainable.forward(batch).loss;
+      const whole = trainable.losses(batch).loss;
       whole.backward();
       const reference = gradients(model);
       model.zeroGrad();
 
       const cached = new ContrastiveTrainable(encoder, { temperature: 0.05, symmetric: true, chunkSize: 3 });
-      const loss = cached.forward(batch).loss;
+      const loss = cached.losses(batch).loss;
       expect(loss.item()).toBeCloseTo(whole.item(), 5);
       const ours = gradients(model);
       expect(ours.size).toBeGreaterThan(10);
@@ -72,11 +72,11 @@ describe('gradient caching', () => {
   it('CoSENT: cached = whole, and a later loop backward on the returned loss adds nothing to parameters', async () => {
     const { model, encoder } = await setup(0);
     model.train(true);
-    const batch = { kind: 'pairs' as const, sentences1: texts(6, 3), sentences2: texts(6, 4), scores: [5, 1, 3, 2, 4, 0] };
-    new ContrastiveTrainable(encoder, { temperature: 0.05 }).forward(batch).loss.backward();
+    const batch = { kind: 'pairs' as const, sentences1: texts(6, 3), sentences2: texts(6, 4), scores: [5, 1, 3, 2, 4, 0], tokens: 0 };
+    new ContrastiveTrainable(encoder, { temperature: 0.05 }).losses(batch).loss.backward();
     const reference = gradients(model);
     model.zeroGrad();
-    const out = new ContrastiveTrainable(encoder, { temperature: 0.05, chunkSize: 4 }).forward(batch);
+    const out = new ContrastiveTrainable(encoder, { temperature: 0.05, chunkSize: 4 }).losses(batch);
     out.loss.backward(); // what @retro/train's loop does next
     expect(maxRelativeDifference(gradients(model), reference)).toBeLessThan(1e-5);
   });

@@ -4,16 +4,14 @@ import {
   TextEncoder,
   bm25Ranker,
   embeddingRanker,
-  finetune,
   loadEncoderModel,
   loadTokenizerFrom,
   mineHardNegatives,
   readScoredPairs,
   readTitlePairs,
   readTriples,
-  type FinetuneData,
-  type FinetuneResult,
 } from '@retro/finetune';
+import { finetune, type FinetuneData, type FinetuneResult } from './finetune-run.js';
 import { FieldReader, readJsonl } from '@retro/eval';
 import type { FinetuneCliOptions } from '../commands/finetune.js';
 import { parseRange, type MineCliOptions } from '../commands/mine.js';

@@ -6,12 +6,13 @@
  * dropped so every update sees the same number of in-batch negatives.
  */
 import { Random, deriveSeed, permutation } from '@retro/data';
-import type { BatchSource } from '@retro/train';
 import type { ScoredPair, Triple } from './readers.js';
 
 /** B queries and B * group passages: row b*group is query b's positive, the next group-1 its hard negatives. */
 export interface TripleBatch {
   kind: 'triples';
+  /** Real tokens of every text, for tokens/s (the loop's CountedBatch). */
+  tokens: number;
   queries: string[];
   passages: string[];
   group: number;
@@ -20,6 +21,7 @@ export interface TripleBatch {
 /** B scored pairs (CoSENT). */
 export interface PairBatch {
   kind: 'pairs';
+  tokens: number;
   sentences1: string[];
   sentences2: string[];
   scores: number[];
@@ -36,7 +38,11 @@ export interface StreamState {
 const TAG_ORDER = 1;
 const TAG_EXAMPLE = 2;
 
-abstract class ShuffledStream<T, B> implements BatchSource<B> {
+/** Tokens of one text ([CLS] and [SEP] included), e.g. from the encoder's tokenizer. */
+export type TokenCounter = (text: string) => number;
+
+/** @retro/train's BatchSource, structurally (objectives do not import the loop). */
+abstract class ShuffledStream<T, B> {
   private epoch = 0;
   private position = 0;
   private order: Int32Array;
@@ -46,6 +52,7 @@ abstract class ShuffledStream<T, B> implements BatchSource<B> {
     protected readonly batchSize: number,
     protected readonly seed: number,
     private readonly what: string,
+    protected readonly countTokens: TokenCounter,
   ) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer, got ${batchSize}`);
     if (items.length < batchSize) throw new Error(`${what}: ${items.length} examples cannot fill one batch of ${batchSize}`);
@@ -100,6 +107,7 @@ function sample(pool: readonly string[], count: number, rng: Random): string[] {
 
 export interface TripleStreamOptions {
   batchSize: number;
+  countTokens: TokenCounter;
   /** Passages per query: 1 positive + group-1 hard negatives (1 = in-batch negatives only). */
   group: number;
   seed: number;
@@ -113,7 +121,7 @@ export class TripleStream extends ShuffledStream<Triple, TripleBatch> {
   private readonly instruction: string;
 
   constructor(triples: readonly Triple[], options: TripleStreamOptions) {
-    super(triples, options.batchSize, options.seed, 'TripleStream');
+    super(triples, options.batchSize, options.seed, 'TripleStream', options.countTokens);
     if (!Number.isInteger(options.group) || options.group < 1) throw new Error(`TripleStream: group must be a positive integer, got ${options.group}`);
     if (options.group > 1) {
       const bare = triples.findIndex((t) => t.neg.length === 0);
@@ -131,22 +139,20 @@ export class TripleStream extends ShuffledStream<Triple, TripleBatch> {
       passages.push(item.pos[rng.nextInt(item.pos.length)]);
       if (this.group > 1) passages.push(...sample(item.neg, this.group - 1, rng));
     }
-    return { kind: 'triples', queries, passages, group: this.group };
+    return { kind: 'triples', queries, passages, group: this.group, tokens: [...queries, ...passages].reduce((n, t) => n + this.countTokens(t), 0) };
   }
 }
 
 /** Scored pairs -> PairBatch. */
 export class PairStream extends ShuffledStream<ScoredPair, PairBatch> {
-  constructor(pairs: readonly ScoredPair[], options: { batchSize: number; seed: number }) {
-    super(pairs, options.batchSize, options.seed, 'PairStream');
+  constructor(pairs: readonly ScoredPair[], options: { batchSize: number; seed: number; countTokens: TokenCounter }) {
+    super(pairs, options.batchSize, options.seed, 'PairStream', options.countTokens);
   }
 
   protected build(examples: Array<{ item: ScoredPair }>): PairBatch {
-    return {
-      kind: 'pairs',
-      sentences1: examples.map((e) => e.item.sentence1),
-      sentences2: examples.map((e) => e.item.sentence2),
-      scores: examples.map((e) => e.item.score),
-    };
+    const sentences1 = examples.map((e) => e.item.sentence1);
+    const sentences2 = examples.map((e) => e.item.sentence2);
+    const tokens = [...sentences1, ...sentences2].reduce((n, t) => n + this.countTokens(t), 0);
+    return { kind: 'pairs', sentences1, sentences2, scores: examples.map((e) => e.item.score), tokens };
   }
 }

@@ -1,5 +1,6 @@
 /**
- * `finetune`: a pretrained encoder + labelled (or title -> content) examples -> a fine-tuned
+ * The fine-tuning run (library API under `retro finetune`; it composes @retro/finetune's objective
+ * with @retro/train's loop, as pipelines/pretrain.ts does for RetroMAE): a pretrained encoder + labelled (or title -> content) examples -> a fine-tuned
  * encoder, through @retro/train's loop (AdamW, schedule, clipping, atomic checkpoints, resume,
  * metrics.jsonl + loss.svg). On top of the loop: dev-set Spearman every `evalEvery` updates
  * (dev.jsonl, dev.svg) and the best-scoring model kept in `<outputDir>/best`.
@@ -7,12 +8,20 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TrainerRng, train, renderLinePlot, writeFileAtomic, type TrainOptions, type TrainResult } from '@retro/train';
-import { PairStream, TripleStream, type ContrastiveBatch } from './data/batches.js';
-import type { ScoredPair, Triple } from './data/readers.js';
-import { devSpearman } from './dev.js';
-import { TextEncoder, loadEncoderModel, loadTokenizerFrom, tokenizerFilesIn } from './encoder.js';
-import type { Pooling } from './pooling.js';
-import { ContrastiveTrainable } from './trainable.js';
+import {
+  ContrastiveTrainable,
+  PairStream,
+  TextEncoder,
+  TripleStream,
+  devSpearman,
+  loadEncoderModel,
+  loadTokenizerFrom,
+  tokenizerFilesIn,
+  type ContrastiveBatch,
+  type Pooling,
+  type ScoredPair,
+  type Triple,
+} from '@retro/finetune';
 
 export type FinetuneData = { kind: 'triples'; items: readonly Triple[] } | { kind: 'pairs'; items: readonly ScoredPair[] };
 
@@ -43,7 +52,7 @@ export interface FinetuneOptions {
   /** Default 100. */
   evalEvery?: number;
   /** Everything @retro/train's loop takes except the model, batches and rng, which are built here. */
-  loop: Omit<TrainOptions<ContrastiveBatch>, 'model' | 'batches' | 'rng' | 'tokenizerFiles' | 'tokenCount'>;
+  loop: Omit<TrainOptions<ContrastiveBatch>, 'model' | 'batches' | 'rng' | 'tokenizerFiles'>;
 }
 
 export interface DevRecord {
@@ -95,10 +104,11 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   });
   // the data stream's seed is its own stream of the run seed, so it never tracks the init or dropout
   const dataSeed = rng.data.randint(2 ** 31);
+  const countTokens = (text: string): number => encoder.tokenize([text])[0].length;
   const batches =
     options.data.kind === 'triples'
-      ? new TripleStream(options.data.items, { batchSize: options.batchSize, group: options.group ?? 1, seed: dataSeed, queryInstruction: options.queryInstruction })
-      : new PairStream(options.data.items, { batchSize: options.batchSize, seed: dataSeed });
+      ? new TripleStream(options.data.items, { batchSize: options.batchSize, group: options.group ?? 1, seed: dataSeed, queryInstruction: options.queryInstruction, countTokens })
+      : new PairStream(options.data.items, { batchSize: options.batchSize, seed: dataSeed, countTokens });
 
   const evalEvery = options.evalEvery ?? 100;
   const outputDir = loop.outputDir;
@@ -137,10 +147,6 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     batches,
     rng,
     tokenizerFiles,
-    tokenCount: (batch) => {
-      const lists = batch.kind === 'triples' ? [batch.queries, batch.passages] : [batch.sentences1, batch.sentences2];
-      return lists.flat().reduce((n, t) => n + encoder.tokenize([t])[0].length, 0);
-    },
     config: {
       ...(loop.config ?? {}),
       finetune: {

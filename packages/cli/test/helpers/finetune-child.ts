@@ -3,7 +3,8 @@
  * ({step, loss}) and "done" at the end.
  *   node --import tsx finetune-child.ts MODEL_DIR TRIPLES DEV OUTPUT_DIR TOTAL [--resume]
  */
-import { finetune, readScoredPairs, readTriples } from '../../src/index.js';
+import { readScoredPairs, readTriples } from '@retro/finetune';
+import { finetune } from '../../src/pipelines/finetune-run.js';
 
 const [modelDir, triples, dev, outputDir, total, ...flags] = process.argv.slice(2);
 const result = await finetune({

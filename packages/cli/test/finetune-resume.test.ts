@@ -1,5 +1,5 @@
 /**
- * `finetune` through @retro/train's loop: a run killed with SIGKILL and resumed ends with the same
+ * `finetune` (the run under `retro finetune`) through @retro/train's loop: a run killed with SIGKILL and resumed ends with the same
  * weights, losses and dev scores as an uninterrupted one (dropout on, gradient caching on).
  */
 import { spawn } from 'node:child_process';
@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findLatestCheckpoint } from '@retro/train';
-import { DEV_FILE } from '@retro/finetune';
-import { tempDir, texts, tinyModelDir } from './helpers/tiny.js';
+import { DEV_FILE } from '@retro/cli';
+// the tiny model and texts of @retro/finetune's own tests
+import { tempDir, texts, tinyModelDir } from '../../finetune/test/helpers/tiny.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const child = fileURLToPath(new URL('./helpers/finetune-child.ts', import.meta.url));
