@@ -11,7 +11,7 @@ export { TrainingDivergedError, type DivergenceReport, type DivergedQuantity } f
 export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, type NamedArray } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { saveCheckpoint, pruneCheckpoints, deleteAllCheckpoints, type CheckpointContents, type SaveHooks } from './checkpoint/save.js';
-export { readCheckpoint, findLatestCheckpoint, cleanLeftovers, loadParametersFromSafetensors, type LoadedCheckpoint } from './checkpoint/load.js';
+export { readCheckpoint, findLatestCheckpoint, cleanLeftovers, loadParametersFromSafetensors, type LoadedCheckpoint, type SkippedCheckpoint } from './checkpoint/load.js';
 export { listCheckpoints, readLatestPointer, checkpointName, TRAINER_STATE_FILE, OPTIMIZER_FILE, LATEST_FILE } from './checkpoint/layout.js';
 export type { TrainerState, MetricsWindow } from './checkpoint/state.js';
 export { MetricsLog, parseMetrics, lossKeys, METRICS_FILE, LOSS_PLOT_FILE, type MetricsRecord } from './metrics/metrics-log.js';

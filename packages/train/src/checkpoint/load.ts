@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Tensor } from '@retro/tensor';
 import { decodeSafetensors, readSafetensorsFile } from '../io/safetensors.js';
 import type { AdamWStateDict } from '../optim/adamw.js';
-import { OPTIMIZER_FILE, TRAINER_STATE_FILE, listCheckpoints, parseLeftoverName } from './layout.js';
+import { OPTIMIZER_FILE, TRAINER_STATE_FILE, listCheckpoints, parseCheckpointName, parseLeftoverName } from './layout.js';
 import { parseTrainerState, type TrainerState } from './state.js';
 
 export interface LoadedCheckpoint {
@@ -13,29 +13,53 @@ export interface LoadedCheckpoint {
   optimizer: AdamWStateDict;
 }
 
-/** Reads trainer_state.json and optimizer.safetensors of one checkpoint directory (weights are the model's business). */
+/**
+ * Reads trainer_state.json and optimizer.safetensors of one checkpoint directory (weights are the
+ * model's business), checking that they belong together: the state's step is the one the folder
+ * name and the optimizer file say, so an edited or mixed-up checkpoint cannot resume at the
+ * wrong step (retraining steps, or "resuming" past the end and training nothing).
+ */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   const statePath = join(dir, TRAINER_STATE_FILE);
   if (!existsSync(statePath)) throw new Error(`readCheckpoint: ${statePath} does not exist (not a complete checkpoint)`);
   const state = parseTrainerState(readFileSync(statePath, 'utf8'), statePath);
+  const folderStep = parseCheckpointName(basename(dir));
+  if (folderStep !== undefined && folderStep !== state.step) {
+    throw new Error(`${statePath}: field 'step' is ${state.step}, but the folder is ${basename(dir)}: the state belongs to another checkpoint`);
+  }
   const optimizerPath = join(dir, OPTIMIZER_FILE);
   if (!existsSync(optimizerPath)) throw new Error(`readCheckpoint: ${optimizerPath} does not exist (not a complete checkpoint)`);
-  const { tensors } = decodeSafetensors(readFileSync(optimizerPath), optimizerPath);
+  const { tensors, metadata } = decodeSafetensors(readFileSync(optimizerPath), optimizerPath);
+  if (metadata.step !== undefined && metadata.step !== String(state.step)) {
+    throw new Error(`${optimizerPath}: metadata step is ${JSON.stringify(metadata.step)}, but ${TRAINER_STATE_FILE} says step ${state.step}: the files belong to different checkpoints`);
+  }
   return { dir, step: state.step, state, optimizer: { steps: state.optimizer.steps, tensors } };
 }
 
+/** Why findLatestCheckpoint passed over a checkpoint directory. */
+export interface SkippedCheckpoint {
+  dir: string;
+  reason: string;
+}
+
 /**
- * The newest complete checkpoint under `outputDir`: the highest-step `checkpoint-<n>/` whose
- * trainer_state.json parses. The scan, not `latest`, decides: a crash between the rename and the
+ * The newest complete checkpoint under `outputDir`: the highest-step `checkpoint-<n>/` that reads
+ * back whole (readCheckpoint). The scan, not `latest`, decides: a crash between the rename and the
  * `latest` update must not lose the newer checkpoint. (`latest` is for people and scripts.)
+ * Every newer directory passed over is reported with its reason through `onSkip` (default: a
+ * line on stderr), so falling back to an older checkpoint is never silent.
  * Undefined when there is none.
  */
-export function findLatestCheckpoint(outputDir: string): LoadedCheckpoint | undefined {
+export function findLatestCheckpoint(
+  outputDir: string,
+  options: { onSkip?: (skipped: SkippedCheckpoint) => void } = {},
+): LoadedCheckpoint | undefined {
+  const onSkip = options.onSkip ?? ((s: SkippedCheckpoint) => process.stderr.write(`train: skipping ${s.dir}: ${s.reason}\n`));
   for (const { dir } of listCheckpoints(outputDir).reverse()) {
     try {
       return readCheckpoint(dir);
-    } catch {
-      // A directory under a checkpoint name that does not parse was not written by saveCheckpoint; skip it.
+    } catch (error) {
+      onSkip({ dir, reason: (error as Error).message });
     }
   }
   return undefined;

@@ -50,7 +50,7 @@ export interface TrainerState {
   savedAt: string;
 }
 
-/** Parses trainer_state.json text, checking the fields resume depends on. `source` names the file. */
+/** Parses trainer_state.json text, checking every field resume depends on. `source` names the file. */
 export function parseTrainerState(text: string, source: string): TrainerState {
   let state: TrainerState;
   try {
@@ -58,13 +58,85 @@ export function parseTrainerState(text: string, source: string): TrainerState {
   } catch (error) {
     throw new Error(`${source}: not valid JSON (${(error as Error).message})`);
   }
-  if (state?.format !== TRAINER_STATE_FORMAT) throw new Error(`${source}: field 'format' is ${JSON.stringify(state?.format)}, expected '${TRAINER_STATE_FORMAT}'`);
-  if (state.version !== 1) throw new Error(`${source}: field 'version' is ${JSON.stringify(state.version)}, expected 1`);
-  for (const field of ['step', 'totalSteps', 'accumulation', 'batchesConsumed'] as const) {
-    if (!Number.isInteger(state[field]) || state[field] < 0) throw new Error(`${source}: field '${field}' is ${JSON.stringify(state[field])}, expected an integer >= 0`);
-  }
-  for (const field of ['schedule', 'rng', 'optimizer', 'metrics'] as const) {
-    if (typeof state[field] !== 'object' || state[field] === null) throw new Error(`${source}: field '${field}' is missing or not an object`);
-  }
+  validateTrainerState(state, source);
   return state;
+}
+
+/**
+ * Checks a parsed trainer state field by field, so a hand-edited or damaged file fails here with
+ * the field, what it holds and what was expected, never as a TypeError mid-resume or as a run
+ * that "resumes" past its end and trains nothing.
+ */
+export function validateTrainerState(value: unknown, source: string): asserts value is TrainerState {
+  const fail = (field: string, found: unknown, expected: string) => new Error(`${source}: field '${field}' is ${describe(found)}, expected ${expected}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${source}: the top level is ${describe(value)}, expected an object`);
+  const state = value as unknown as Record<string, unknown>;
+  if (state.format !== TRAINER_STATE_FORMAT) throw fail('format', state.format, `'${TRAINER_STATE_FORMAT}'`);
+  if (state.version !== 1) throw fail('version', state.version, '1');
+  for (const field of ['step', 'totalSteps', 'accumulation', 'batchesConsumed'] as const) {
+    if (!Number.isSafeInteger(state[field]) || (state[field] as number) < 0) throw fail(field, state[field], 'an integer >= 0');
+  }
+  const step = state.step as number;
+  const totalSteps = state.totalSteps as number;
+  if (totalSteps < 1) throw fail('totalSteps', totalSteps, 'an integer >= 1');
+  if ((state.accumulation as number) < 1) throw fail('accumulation', state.accumulation, 'an integer >= 1');
+  if (step > totalSteps) throw fail('step', step, `at most totalSteps (${totalSteps}): a run cannot be past its end`);
+  if ((state.batchesConsumed as number) < step) throw fail('batchesConsumed', state.batchesConsumed, `at least step (${step}): every update consumed a batch`);
+  for (const field of ['schedule', 'rng', 'optimizer', 'metrics'] as const) {
+    const v = state[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fail(field, v, 'an object');
+  }
+  if (!('dataLoader' in state) || state.dataLoader === undefined || state.dataLoader === null) {
+    throw fail('dataLoader', state.dataLoader, 'the batch source position (BatchSource.state()) saved with the checkpoint');
+  }
+
+  const schedule = state.schedule as Record<string, unknown>;
+  if (!['linear', 'cosine', 'constant'].includes(schedule.kind as string)) throw fail('schedule.kind', schedule.kind, "'linear', 'cosine' or 'constant'");
+  if (typeof schedule.lr !== 'number' || !Number.isFinite(schedule.lr) || schedule.lr < 0) throw fail('schedule.lr', schedule.lr, 'a finite number >= 0');
+  if (!Number.isSafeInteger(schedule.warmupSteps) || (schedule.warmupSteps as number) < 0) throw fail('schedule.warmupSteps', schedule.warmupSteps, 'an integer >= 0');
+  if (schedule.totalSteps !== totalSteps) throw fail('schedule.totalSteps', schedule.totalSteps, `totalSteps (${totalSteps})`);
+
+  const rng = state.rng as Record<string, unknown>;
+  for (const [name, stream] of Object.entries(rng)) {
+    const ok =
+      Array.isArray(stream) &&
+      stream.length === 5 &&
+      // Words are stored as the generator keeps them (int32 or uint32; setState reads them >>> 0).
+      stream.slice(0, 4).every((x) => Number.isInteger(x) && (x as number) >= -(2 ** 31) && (x as number) < 2 ** 32) &&
+      (stream[4] === null || (typeof stream[4] === 'number' && Number.isFinite(stream[4])));
+    if (!ok) throw fail(`rng.${name}`, stream, '[4 32-bit integer words, spare normal number or null] (a generator state)');
+  }
+
+  const optimizer = state.optimizer as Record<string, unknown>;
+  for (const key of ['beta1', 'beta2', 'eps'] as const) {
+    if (typeof optimizer[key] !== 'number' || !Number.isFinite(optimizer[key])) throw fail(`optimizer.${key}`, optimizer[key], 'a finite number');
+  }
+  if (!Array.isArray(optimizer.groups)) throw fail('optimizer.groups', optimizer.groups, 'a list of {weightDecay, names}');
+  const steps = optimizer.steps as Record<string, unknown>;
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) throw fail('optimizer.steps', steps, 'an object parameter -> updates');
+  for (const [name, n] of Object.entries(steps)) {
+    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) > step) throw fail(`optimizer.steps.${name}`, n, `an integer from 0 to step (${step})`);
+  }
+
+  const metrics = state.metrics as Record<string, unknown>;
+  for (const key of ['elapsedSeconds', 'tokensSeen'] as const) {
+    if (typeof metrics[key] !== 'number' || !Number.isFinite(metrics[key]) || (metrics[key] as number) < 0) throw fail(`metrics.${key}`, metrics[key], 'a finite number >= 0');
+  }
+  if (typeof metrics.lastLosses !== 'object' || metrics.lastLosses === null) throw fail('metrics.lastLosses', metrics.lastLosses, 'an object');
+  const window = metrics.window as Record<string, unknown> | undefined;
+  if (typeof window !== 'object' || window === null) throw fail('metrics.window', window, 'an object');
+  if (!Number.isSafeInteger(window.steps) || typeof window.sums !== 'object' || window.sums === null) throw fail('metrics.window', window, '{steps, sums, tokens, startElapsed}');
+  if (typeof state.config !== 'object' || state.config === null) throw fail('config', state.config, 'an object');
+}
+
+function describe(x: unknown): string {
+  if (x === undefined) return 'missing';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(x);
+  } catch {
+    text = String(x);
+  }
+  if (text === undefined) return String(x);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
