@@ -1,0 +1,242 @@
+/**
+ * The fine-tuning experiment of issue #16: the same data, steps and seeds from each init (the
+ * untrained init and whatever pretrained checkpoints exist), scored on cmteb-lite (STS and
+ * retrieval held out; reranking in-domain after STS-B train) with CLS and mean pooling, BM25
+ * beside them. Each (init, seed) run and each score is recorded in OUT/state.json as it finishes,
+ * so a rerun continues where the last one stopped (a killed fine-tuning run resumes).
+ *
+ *   node --import tsx benchmarks/finetune/run.ts --init untrained=/path/init --init mlm-200=/path/checkpoint-200 \
+ *     [--seeds 42,43] [--steps 60] [--batch-size 16] [--group 2] [--lr 1e-4] [--temperature 0.05] \
+ *     [--eval-every 20] [--dev-limit 200] [--limit 300] [--out runs/finetune-exp] [--publish docs/finetune]
+ *
+ * Inits are read in place and never written (their weights are copied into OUT first, because a
+ * running pretraining may prune the checkpoint it is reading).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { evaluateBm25, type EvalResult } from '@retro/eval';
+import { finetune } from '@retro/cli';
+import { readScoredPairs, readTriples } from '@retro/finetune';
+import { parseMetrics, renderLinePlot, type PlotSeries } from '@retro/train';
+import { scoreCheckpoint } from '../experiment/lib/score-checkpoint.js';
+import { loadExperimentSuite } from '../experiment/lib/suite.js';
+
+interface Args {
+  inits: Array<{ name: string; dir: string }>;
+  seeds: number[];
+  steps: number;
+  batchSize: number;
+  group: number;
+  lr: number;
+  temperature: number;
+  evalEvery: number;
+  /** Dev pairs scored during training (the first N of stsb-dev.jsonl); all when absent. */
+  devLimit?: number;
+  limit?: number;
+  out: string;
+  shared: string;
+  publish?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { inits: [], seeds: [42, 43], steps: 60, batchSize: 16, group: 2, lr: 1e-4, temperature: 0.05, evalEvery: 20, out: 'runs/finetune-exp', shared: resolve('..', 'shared') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--init') {
+      const [name, dir] = value.split('=');
+      if (!name || !dir) throw new Error(`--init expects NAME=DIR, got '${value}'`);
+      args.inits.push({ name, dir });
+    } else if (flag === '--seeds') args.seeds = value.split(',').map(Number);
+    else if (flag === '--steps') args.steps = Number(value);
+    else if (flag === '--batch-size') args.batchSize = Number(value);
+    else if (flag === '--group') args.group = Number(value);
+    else if (flag === '--lr') args.lr = Number(value);
+    else if (flag === '--temperature') args.temperature = Number(value);
+    else if (flag === '--eval-every') args.evalEvery = Number(value);
+    else if (flag === '--limit') args.limit = Number(value);
+    else if (flag === '--dev-limit') args.devLimit = Number(value);
+    else if (flag === '--out') args.out = value;
+    else if (flag === '--shared') args.shared = value;
+    else if (flag === '--publish') args.publish = value;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  if (args.inits.length === 0) throw new Error('give at least one --init NAME=DIR');
+  return args;
+}
+
+interface Scores {
+  sts?: number;
+  reranking?: number;
+  retrieval?: number;
+}
+
+interface RunRecord {
+  init: string;
+  seed: number;
+  steps: number;
+  /** Seconds per update (wall, this machine, shared CPUs). */
+  secondsPerStep: number;
+  finalLoss: number;
+  bestDev?: { step: number; spearman: number };
+  scores: Record<'cls' | 'mean', Scores>;
+}
+
+interface State {
+  settings: Omit<Args, 'publish' | 'out' | 'inits' | 'seeds'>;
+  baselines: Record<string, Record<'cls' | 'mean', Scores>>;
+  bm25?: Scores;
+  runs: Record<string, RunRecord>;
+}
+
+const log = (text: string) => process.stderr.write(`[finetune-exp ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+function pick(result: EvalResult): Scores {
+  return { sts: result.sts?.spearman, reranking: result.reranking?.map, retrieval: result.retrieval?.ndcg10 };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(args.out, { recursive: true });
+  const stateFile = join(args.out, 'state.json');
+  const settings = { steps: args.steps, batchSize: args.batchSize, group: args.group, lr: args.lr, temperature: args.temperature, evalEvery: args.evalEvery, devLimit: args.devLimit, limit: args.limit, shared: args.shared };
+  const state: State = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { settings, baselines: {}, runs: {} };
+  if (JSON.stringify(state.settings) !== JSON.stringify(settings)) throw new Error(`${stateFile} was made with other settings: ${JSON.stringify(state.settings)}`);
+  const save = () => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+
+  const suite = loadExperimentSuite(join(args.shared, 'cmteb-lite'), args.limit);
+  const triples = readTriples(join(args.shared, 'finetune', 'stsb-train-triples.jsonl'));
+  const dev = readScoredPairs(join(args.shared, 'finetune', 'stsb-dev.jsonl')).slice(0, args.devLimit);
+  if (!state.bm25) {
+    state.bm25 = pick(evaluateBm25(suite));
+    save();
+  }
+  log(`BM25 on ${suite.name}: ${JSON.stringify(state.bm25)}`);
+
+  for (const init of args.inits) {
+    // frozen copy of the init (a running pretraining may prune its checkpoints)
+    const frozen = join(args.out, 'inits', init.name);
+    if (!existsSync(join(frozen, 'model.safetensors'))) {
+      mkdirSync(frozen, { recursive: true });
+      for (const f of ['config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'model.safetensors']) {
+        if (existsSync(join(init.dir, f))) copyFileSync(join(init.dir, f), join(frozen, f));
+      }
+    }
+    if (!state.baselines[init.name]) {
+      log(`scoring ${init.name} before fine-tuning`);
+      const scored = await scoreCheckpoint(suite, frozen, { name: init.name, batchSize: 64 });
+      state.baselines[init.name] = { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) };
+      save();
+    }
+    for (const seed of args.seeds) {
+      const key = `${init.name}-s${seed}`;
+      if (state.runs[key]) continue;
+      const runDir = join(args.out, 'runs', key);
+      log(`fine-tuning ${key}: ${args.steps} steps, ${args.batchSize} queries x ${args.group} passages`);
+      const result = await finetune({
+        modelDir: frozen,
+        data: { kind: 'triples', items: triples },
+        batchSize: args.batchSize,
+        group: args.group,
+        temperature: args.temperature,
+        pooling: 'cls',
+        maxLength: 64,
+        dev,
+        evalEvery: args.evalEvery,
+        loop: {
+          outputDir: runDir,
+          seed,
+          totalSteps: args.steps,
+          optimizer: { lr: args.lr, weightDecay: 0.01 },
+          schedule: { kind: 'linear', warmupSteps: Math.round(0.1 * args.steps) },
+          checkpointEvery: args.evalEvery,
+          keepCheckpoints: 1,
+          logEvery: 5,
+          resume: true,
+          progress: false,
+          onStep: (info) => {
+            if (info.step % 10 === 0) log(`  ${key} step ${info.step}/${info.totalSteps} loss ${info.losses.loss.toFixed(4)}`);
+          },
+        },
+      });
+      const metrics = parseMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+      const last = metrics.slice(-2);
+      log(`scoring ${key} (final checkpoint)`);
+      const scored = await scoreCheckpoint(suite, result.lastCheckpoint!, { name: key, batchSize: 64 });
+      state.runs[key] = {
+        init: init.name,
+        seed,
+        steps: result.step,
+        secondsPerStep: result.elapsedSeconds / result.step,
+        finalLoss: last.reduce((s, m) => s + m.loss, 0) / last.length,
+        bestDev: result.best ? { step: result.best.step, spearman: result.best.spearman } : undefined,
+        scores: { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) },
+      };
+      save();
+      log(`${key}: ${JSON.stringify(state.runs[key].scores)}`);
+    }
+  }
+  const report = writeReport(args, state);
+  if (args.publish) {
+    mkdirSync(args.publish, { recursive: true });
+    for (const f of report) copyFileSync(f, join(args.publish, basename(f)));
+    log(`published ${report.map((f) => basename(f)).join(', ')} to ${args.publish}`);
+  }
+}
+
+const fmt = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+const meanSd = (values: number[]) => {
+  const m = values.reduce((s, v) => s + v, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / (values.length - 1)) : 0;
+  return `${m.toFixed(1)} ± ${sd.toFixed(1)}`;
+};
+
+/** results.json, results.md, loss.svg, dev.svg in OUT; returns their paths. */
+function writeReport(args: Args, state: State): string[] {
+  const out = args.out;
+  const lines: string[] = [];
+  lines.push(`Suite: cmteb-lite${args.limit ? ` (--limit ${args.limit}: a subset, not comparable to full-suite numbers)` : ''}. Fine-tuning: ${args.steps} steps, InfoNCE, ${args.batchSize} queries x ${args.group} passages (1 positive + ${args.group - 1} listed negatives + in-batch), temperature ${args.temperature}, lr ${args.lr} (linear, 10% warmup), CLS pooling in training, max length 64, data ../shared/finetune/stsb-train-triples.jsonl, dev: ${args.devLimit ? `the first ${args.devLimit} pairs of ` : ''}stsb-dev.jsonl, scored every ${args.evalEvery} steps; the table scores the final checkpoint.`);
+  lines.push('');
+  lines.push('| model | pooling | STS-B Spearman | retrieval nDCG@10 | reranking MAP (in-domain) |');
+  lines.push('|---|---|---|---|---|');
+  lines.push(`| BM25 chars+bigrams | – | ${fmt(state.bm25?.sts)} | ${fmt(state.bm25?.retrieval)} | ${fmt(state.bm25?.reranking)} |`);
+  for (const init of args.inits) {
+    for (const pooling of ['cls', 'mean'] as const) {
+      const base = state.baselines[init.name]?.[pooling];
+      if (base) lines.push(`| ${init.name}, not fine-tuned | ${pooling} | ${fmt(base.sts)} | ${fmt(base.retrieval)} | ${fmt(base.reranking)} |`);
+      const runs = Object.values(state.runs).filter((r) => r.init === init.name);
+      for (const r of runs) lines.push(`| ${init.name} + ft, seed ${r.seed} | ${pooling} | ${fmt(r.scores[pooling].sts)} | ${fmt(r.scores[pooling].retrieval)} | ${fmt(r.scores[pooling].reranking)} |`);
+      if (runs.length > 1) {
+        const col = (k: keyof Scores) => meanSd(runs.map((r) => r.scores[pooling][k]!).filter((v) => v !== undefined));
+        lines.push(`| **${init.name} + ft, mean ± sd** | ${pooling} | ${col('sts')} | ${col('retrieval')} | ${col('reranking')} |`);
+      }
+    }
+  }
+  lines.push('');
+  lines.push('| run | steps | s/step | final loss | best dev Spearman (step) |');
+  lines.push('|---|---|---|---|---|');
+  for (const [key, r] of Object.entries(state.runs)) lines.push(`| ${key} | ${r.steps} | ${r.secondsPerStep.toFixed(2)} | ${r.finalLoss.toFixed(4)} | ${r.bestDev ? `${r.bestDev.spearman.toFixed(1)} (${r.bestDev.step})` : '–'} |`);
+  writeFileSync(join(out, 'results.md'), `${lines.join('\n')}\n`);
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify(state, null, 2)}\n`);
+
+  const lossSeries: PlotSeries[] = [];
+  const devSeries: PlotSeries[] = [];
+  for (const key of Object.keys(state.runs)) {
+    const dir = join(out, 'runs', key);
+    const metrics = parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'));
+    lossSeries.push({ name: key, points: metrics.map((m) => [m.step, m.loss] as const) });
+    if (existsSync(join(dir, 'dev.jsonl'))) {
+      const dev = readFileSync(join(dir, 'dev.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; spearman: number });
+      devSeries.push({ name: key, points: dev.map((d) => [d.step, d.spearman] as const) });
+    }
+  }
+  writeFileSync(join(out, 'loss.svg'), renderLinePlot(lossSeries, { title: 'InfoNCE loss (5-step means)', xLabel: 'step', yLabel: 'loss' }));
+  writeFileSync(join(out, 'dev.svg'), renderLinePlot(devSeries, { title: 'STS-B dev Spearman x100 (CLS)', xLabel: 'step', yLabel: 'Spearman x100' }));
+  return ['results.md', 'results.json', 'loss.svg', 'dev.svg'].map((f) => join(out, f));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
