@@ -7,6 +7,13 @@
  *   node scripts/browser-check/run.mjs [--json out.json] [--dist] [--backends a,b] [--sizes 256,512]
  *                                      [--no-isolated] [--timeout 600] [--chromium /usr/bin/chromium]
  *                                      [--entry /tmp/patched/src/index.ts]
+ *   node scripts/browser-check/run.mjs --webgpu [--fixtures DIR] [--parts ops,parity]
+ *
+ * --webgpu runs instead the WebGPU check (webgpu.mjs): gpujs in mode webgpu on SwiftShader, the
+ * tensor op suite (forward + backward vs float64) and the RetroMAE parity (forward, both losses,
+ * every gradient, AdamW steps 1-3). --fixtures DIR (implies --webgpu) takes the fixtures from any
+ * folder in the layout of ../shared/fixtures (bert/ and roberta/ beside each other); the default is
+ * test-fixtures/retromae. Exits non-zero on any mismatch. npm test runs it (packages/tensor/test/webgpu-browser.test.ts).
  *
  * Two page loads: a plain one (no cross-origin isolation, so no SharedArrayBuffer) running every
  * backend, and a cross-origin-isolated one (COOP/COEP headers) running the cpu backend, whose
@@ -20,6 +27,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printWebgpu, runWebgpuCheck } from './webgpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -34,6 +42,9 @@ function parseArgs(argv) {
     isolated: true,
     timeout: 600,
     chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    webgpu: false,
+    fixtures: null,
+    parts: 'ops,parity',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -49,6 +60,11 @@ function parseArgs(argv) {
     else if (a === '--no-isolated') args.isolated = false;
     else if (a === '--timeout') args.timeout = Number(next());
     else if (a === '--chromium') args.chromium = next();
+    else if (a === '--webgpu') args.webgpu = true;
+    else if (a === '--fixtures') {
+      args.fixtures = resolve(next());
+      args.webgpu = true;
+    } else if (a === '--parts') args.parts = next();
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
       process.exit(0);
@@ -258,6 +274,17 @@ function failures(page) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.webgpu) {
+    const version = await chromiumVersion(args.chromium);
+    console.log(`chromium: ${args.chromium}: ${version}`);
+    const report = await runWebgpuCheck({ chromium: args.chromium, timeout: args.timeout, fixtures: args.fixtures, parts: args.parts });
+    printWebgpu(report);
+    if (args.json) {
+      writeFileSync(args.json, `${JSON.stringify({ chromium: version, ...report }, null, 2)}\n`);
+      console.log(`JSON: ${args.json}`);
+    }
+    process.exit(report.failures.length ? 1 : 0);
+  }
   const version = await chromiumVersion(args.chromium);
   console.log(`chromium: ${args.chromium}: ${version}`);
   const built = await bundle(args);

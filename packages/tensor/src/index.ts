@@ -4,11 +4,13 @@ import { registerGpujsBackend } from './backends/gpujs/index.js';
 registerCpuBackend();
 registerGpujsBackend();
 
-export { Tensor, type TensorData, type TensorOptions, type NestedArray } from './tensor.js';
+export { Tensor, readTensors, type TensorData, type TensorOptions, type NestedArray, type MatmulOptions, type GradNode } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { Generator } from './random.js';
 export {
   setBackend,
+  setBackendAsync,
+  backendMemory,
   getBackend,
   registerBackend,
   registerKernel,
@@ -17,6 +19,7 @@ export {
   setKernelProfiler,
   type KernelProfiler,
   type Backend,
+  type BackendMemory,
 } from './engine/engine.js';
 export { KERNELS, type KernelName, type TensorInfo, type DType, type KernelFunc } from './engine/kernels.js';
 export * from './ops/index.js';
@@ -38,4 +41,4 @@ export {
 } from './backends/cpu/index.js';
 export * as nn from './nn/index.js';
 export { Module, Linear, LayerNorm, Embedding, Dropout, multiHeadAttention, additiveMask, MASK_MIN } from './nn/index.js';
-export { registerGpujsBackend, gpujsInfo, probeGpujsModes } from './backends/gpujs/index.js';
+export { registerGpujsBackend, gpujsInfo, probeGpujsModes, WebgpuBackend, type GpujsInfo } from './backends/gpujs/index.js';

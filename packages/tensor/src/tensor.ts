@@ -1,4 +1,4 @@
-import { getBackend, getBackendByName, toBackend } from './engine/engine.js';
+import { getBackend, getBackendByName, readInfos, toBackend } from './engine/engine.js';
 import type { DType, TensorInfo } from './engine/kernels.js';
 import { formatShape, sizeOf } from './shape.js';
 
@@ -119,21 +119,39 @@ export class Tensor {
 
   /** Nested arrays shaped like the tensor. */
   toArray(): NestedArray {
-    const flat = Array.from(this.dataSync());
-    if (this.rank === 0) return flat[0];
-    const build = (axis: number, offset: number): NestedArray[] => {
-      const dim = this.shape[axis];
-      if (axis === this.rank - 1) return flat.slice(offset, offset + dim);
-      const inner = sizeOf(this.shape.slice(axis + 1));
-      return Array.from({ length: dim }, (_, i) => build(axis + 1, offset + i * inner));
-    };
-    return build(0, 0);
+    return nest(Array.from(this.dataSync()), this.shape);
   }
 
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     return this.dataSync()[0];
+  }
+
+  /**
+   * A copy of the values, once the backend has computed them: the read that works on every
+   * backend (on WebGPU the only one for values computed on the device).
+   */
+  async data(): Promise<Float32Array | Int32Array> {
+    const [values] = await readInfos([this.info]);
+    // a copy: the cpu backend hands back its storage itself
+    return values.slice();
+  }
+
+  /** `item()` for every backend. */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
+    return (await this.data())[0];
+  }
+
+  /** `toArray()` for every backend. */
+  async array(): Promise<NestedArray> {
+    return nest(Array.from(await this.data()), this.shape);
+  }
+
+  /** Frees the storage now (device memory on GPU backends); the tensor must not be used after. */
+  dispose(): void {
+    getBackendByName(this.info.backend).dispose?.(this.info);
   }
 
   /** The same values, cut from the graph. Shares storage. */
@@ -172,4 +190,23 @@ export class Tensor {
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
+}
+
+function nest(flat: number[], shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return flat[0];
+  const build = (axis: number, offset: number): NestedArray[] => {
+    const dim = shape[axis];
+    if (axis === shape.length - 1) return flat.slice(offset, offset + dim);
+    const inner = sizeOf(shape.slice(axis + 1));
+    return Array.from({ length: dim }, (_, i) => build(axis + 1, offset + i * inner));
+  };
+  return build(0, 0);
+}
+
+/**
+ * The values of several tensors, in one device-to-host transfer where the backend batches reads:
+ * how a training step reads its losses, gradient norm and finiteness check together.
+ */
+export async function readTensors(tensors: readonly Tensor[]): Promise<(Float32Array | Int32Array)[]> {
+  return (await readInfos(tensors.map((t) => t.info))).map((values) => values.slice());
 }

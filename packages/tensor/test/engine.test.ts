@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { kernelTable, registerBackend } from '../src/engine/engine.js';
+import { kernelTable, registerBackend, setBackendAsync } from '../src/engine/engine.js';
 import { KERNELS, KERNEL_ATTRS, resolveKernelAttrs, type KernelFunc, type KernelTable } from '../src/engine/kernels.js';
 
 const noop: KernelFunc = () => [];
@@ -80,6 +80,61 @@ describe('in-place kernels', () => {
       T.setBackend('cpu');
     }
     expect(Array.from(acc.toFloat32Array())).toEqual([1, 2, 3]);
+  });
+});
+
+describe('asynchronous reads', () => {
+  it('data(), itemAsync(), array() and readTensors() read the cpu backend too, as copies', async () => {
+    T.setBackend('cpu');
+    const x = T.tensor([[1, 2], [3, 4]]);
+    const y = x.mul(2);
+    const data = await y.data();
+    expect(Array.from(data)).toEqual([2, 4, 6, 8]);
+    (data as Float32Array)[0] = 100;
+    expect(y.toFloat32Array()[0]).toBe(2);
+    expect(await T.sum(y).itemAsync()).toBe(20);
+    expect(await y.array()).toEqual([[2, 4], [6, 8]]);
+    const [a, b] = await T.readTensors([T.sum(x), T.cast(x, 'int32')]);
+    expect(Array.from(a)).toEqual([10]);
+    expect(b).toBeInstanceOf(Int32Array);
+    await expect(y.itemAsync()).rejects.toThrow('itemAsync: tensor of shape [2,2] has 4 elements, expected 1');
+  });
+
+  it('a backend that starts asynchronously needs setBackendAsync, and says so', async () => {
+    const cpu = T.setBackend('cpu');
+    let starts = 0;
+    const table = Object.fromEntries(Object.values(KERNELS).map((name) => [name, noop])) as KernelTable;
+    registerBackend('later', async () => {
+      starts++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { ...cpu, name: 'later' };
+    }, table);
+    expect(() => T.setBackend('later')).toThrow("setBackend('later'): this backend starts asynchronously (it has to find a WebGPU device); call `await setBackendAsync('later')` instead");
+    expect((await setBackendAsync('later')).name).toBe('later');
+    expect(T.setBackend('later').name).toBe('later');
+    expect(starts).toBe(1);
+    T.setBackend('cpu');
+  });
+
+  it('a backend whose asynchronous start fails names the reason, and can be retried', async () => {
+    registerBackend('never', async () => {
+      throw new Error('no adapter');
+    }, Object.fromEntries(Object.values(KERNELS).map((name) => [name, noop])) as KernelTable);
+    await expect(setBackendAsync('never')).rejects.toThrow("setBackend('never'): the backend cannot start here: no adapter");
+    await expect(setBackendAsync('never')).rejects.toThrow('no adapter');
+    expect(T.getBackend().name).toBe('cpu');
+  });
+
+  it('gpujs mode webgpu starts asynchronously; where Node has no WebGPU (this Debian: dawn.node needs glibc >= 2.38) it says why', async () => {
+    T.registerGpujsBackend({ name: 'gpujs-webgpu', mode: 'webgpu' });
+    expect(() => T.setBackend('gpujs-webgpu')).toThrow(/starts asynchronously/);
+    const started = await setBackendAsync('gpujs-webgpu').then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    T.setBackend('cpu');
+    if (started === null) expect(T.gpujsInfo('gpujs-webgpu').mode).toBe('webgpu');
+    else expect(started).toMatch(/setBackend\('gpujs-webgpu'\): the backend cannot start here: Node has no WebGPU here: the 'webgpu' package \(dawn\.node\) did not load .*glibc >= 2\.38/);
   });
 });
 

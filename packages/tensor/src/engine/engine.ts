@@ -11,25 +11,52 @@ import {
   type TensorInfo,
 } from './kernels.js';
 
-/** A place tensors live and kernels run: it owns storage and nothing else. */
+/** Device memory a backend holds through tensors it allocated (its own accounting). */
+export interface BackendMemory {
+  /** Bytes of buffers alive now (freed on dispose, or when the tensor is garbage collected). */
+  liveBytes: number;
+  /** Most bytes alive at once since the backend started or `resetPeak()`. */
+  peakBytes: number;
+  liveBuffers: number;
+}
+
+/**
+ * A place tensors live and kernels run: it owns storage and nothing else. Kernels only enqueue
+ * work; a backend whose device runs asynchronously (`asyncReads`) returns values to the host
+ * only through `read`/`readMany`, and its `toHost` throws for values computed on the device.
+ */
 export interface Backend {
   readonly name: string;
   /** Takes ownership of `values` (or copies them) and returns a storage holding them. */
   fromHost(values: Float32Array | Int32Array): Storage;
-  /** The values of `storage` on the host. Callers must not mutate the returned array. */
+  /**
+   * The values of `storage` on the host, synchronously. Callers must not mutate the returned
+   * array. Async backends throw here (saying what to call instead) unless the host has the values.
+   */
   toHost(info: TensorInfo): Float32Array | Int32Array;
   /** A zero-filled storage of `size` elements. */
   zeros(size: number, dtype: DType): Storage;
   /** Frees device memory early; optional because GC reclaims host arrays. */
   dispose?(info: TensorInfo): void;
+  /** True where values come back only asynchronously (WebGPU). */
+  readonly asyncReads?: boolean;
+  /** The values, once the device has computed them. Absent: `toHost`. */
+  read?(info: TensorInfo): Promise<Float32Array | Int32Array>;
+  /** Several tensors' values in one transfer. Absent: `read` on each. */
+  readMany?(infos: readonly TensorInfo[]): Promise<(Float32Array | Int32Array)[]>;
+  /** Allocation accounting, where the backend keeps it. */
+  memory?(): BackendMemory;
+  resetPeak?(): void;
 }
 
-/** Builds a backend, or throws an Error saying why it cannot start here. */
-export type BackendFactory = () => Backend;
+/** Builds a backend (a Promise for backends that start asynchronously), or throws saying why it cannot start here. */
+export type BackendFactory = () => Backend | Promise<Backend>;
 
 interface BackendEntry {
   factory: BackendFactory;
   instance?: Backend;
+  /** The start of a backend that starts asynchronously, until it has resolved. */
+  starting?: Promise<Backend>;
 }
 
 const backendEntries = new Map<string, BackendEntry>();
@@ -86,30 +113,72 @@ export function registeredBackends(): string[] {
   return [...backendEntries.keys()];
 }
 
-function instantiate(name: string): Backend {
+function entryOf(name: string): BackendEntry {
   const entry = backendEntries.get(name);
   if (!entry) {
     throw new Error(
       `setBackend('${name}'): no such backend; registered backends are ${registeredBackends().join(', ') || '(none)'}`,
     );
   }
-  if (!entry.instance) {
+  return entry;
+}
+
+function cannotStart(name: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`setBackend('${name}'): the backend cannot start here: ${reason}`);
+}
+
+function instantiate(name: string): Backend {
+  const entry = entryOf(name);
+  if (entry.instance) return entry.instance;
+  if (!entry.starting) {
+    let made: Backend | Promise<Backend>;
     try {
-      entry.instance = entry.factory();
+      made = entry.factory();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`setBackend('${name}'): the backend cannot start here: ${reason}`);
+      throw cannotStart(name, error);
     }
+    if (!(made instanceof Promise)) {
+      entry.instance = made;
+      return made;
+    }
+    entry.starting = made.then(
+      (backend) => (entry.instance = backend),
+      (error) => {
+        entry.starting = undefined;
+        throw cannotStart(name, error);
+      },
+    );
+    // A caller that only used setBackend would otherwise see an unhandled rejection.
+    entry.starting.catch(() => {});
   }
-  return entry.instance;
+  throw new Error(
+    `setBackend('${name}'): this backend starts asynchronously (it has to find a WebGPU device); ` +
+      `call \`await setBackendAsync('${name}')\` instead`,
+  );
 }
 
 /**
  * Selects the backend that runs every following op. Throws (never falls back) when the
- * backend is unknown or cannot start.
+ * backend is unknown or cannot start, or when it starts asynchronously (use setBackendAsync).
  */
 export function setBackend(name: string): Backend {
   activeBackend = instantiate(name);
+  return activeBackend;
+}
+
+/** setBackend for every backend, including those that start asynchronously (WebGPU). */
+export async function setBackendAsync(name: string): Promise<Backend> {
+  const entry = entryOf(name);
+  if (!entry.instance) {
+    try {
+      instantiate(name);
+    } catch (error) {
+      if (!entry.starting) throw error;
+    }
+    if (entry.starting) await entry.starting;
+  }
+  activeBackend = entry.instance!;
   return activeBackend;
 }
 
@@ -126,9 +195,36 @@ export function getBackendByName(name: string): Backend {
   return instantiate(name);
 }
 
+/**
+ * The values of several tensors, in one transfer where the backend batches reads (WebGPU):
+ * the way to read a step's losses and statistics together.
+ */
+export async function readInfos(infos: readonly TensorInfo[]): Promise<(Float32Array | Int32Array)[]> {
+  const results = new Array<Float32Array | Int32Array>(infos.length);
+  const byBackend = new Map<string, number[]>();
+  infos.forEach((info, i) => byBackend.set(info.backend, [...(byBackend.get(info.backend) ?? []), i]));
+  for (const [name, indices] of byBackend) {
+    const backend = getBackendByName(name);
+    const group = indices.map((i) => infos[i]);
+    let values: (Float32Array | Int32Array)[];
+    if (backend.readMany) values = await backend.readMany(group);
+    else if (backend.read) values = await Promise.all(group.map((info) => backend.read!(info)));
+    else values = group.map((info) => backend.toHost(info));
+    indices.forEach((index, k) => (results[index] = values[k]));
+  }
+  return results;
+}
+
+/** Allocation accounting of a backend (the active one by default), where it keeps one. */
+export function backendMemory(name?: string): BackendMemory | null {
+  const backend = name ? getBackendByName(name) : getBackend();
+  return backend.memory?.() ?? null;
+}
+
 /** Moves `info` to `backend` through the host when it lives elsewhere. */
 export function toBackend(info: TensorInfo, backend: Backend): TensorInfo {
   if (info.backend === backend.name) return info;
+  // An async backend's toHost throws for device values, naming `await tensor.data()`.
   const host = getBackendByName(info.backend).toHost(info);
   const copy = info.dtype === 'float32' ? new Float32Array(host) : new Int32Array(host);
   return { storage: backend.fromHost(copy), shape: info.shape, dtype: info.dtype, backend: backend.name };

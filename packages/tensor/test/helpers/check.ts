@@ -3,7 +3,7 @@
  * float64 reference, then `.backward(w)` (float32, analytic) vs central finite differences of
  * sum(reference(x) * w) in float64.
  */
-import { tensor, type Tensor } from '../../src/index.js';
+import { readTensors, tensor, type Tensor } from '../../src/index.js';
 import { nd, type Nd } from './ref.js';
 import { TestRng } from './rng.js';
 
@@ -94,11 +94,16 @@ export function makeTensor(spec: InputSpec, requiresGrad = false): Tensor {
   return tensor(values, spec.shape, { requiresGrad });
 }
 
-/**
- * Checks op forward against `ref`, then the analytic gradient of every float input (unless
- * grad: false) against central differences of sum(ref(x) * w) for a random cotangent w.
- */
-export function checkOp(c: OpCase): OpResult {
+interface Prepared {
+  label: string;
+  wantsGrad: boolean[];
+  inputs: Tensor[];
+  refInputs: Nd[];
+  out: Tensor;
+  expected: Nd;
+}
+
+function prepare(c: OpCase): Prepared {
   const label = c.label ? `${c.label}: ` : '';
   const fdMode = c.fd ?? 'auto';
   const wantsGrad = c.inputs.map((s) => fdMode !== 'none' && (s.dtype ?? 'float32') === 'float32' && s.grad !== false);
@@ -107,59 +112,95 @@ export function checkOp(c: OpCase): OpResult {
   const out = c.run(inputs);
   const expected = c.ref(refInputs);
   expectShape(out, expected.shape, `${label}forward shape`);
-  expectClose(out.toFloat32Array(), expected.data, c.forward, `${label}forward`);
-  if (!wantsGrad.some(Boolean)) return { out, inputs, expected };
+  return { label, wantsGrad, inputs, refInputs, out, expected };
+}
 
-  const rng = new TestRng(c.seed ?? 12345);
-  const w = rng.uniform(out.size, -1, 1);
-  out.backward(tensor(Float32Array.from(w), out.shape));
+/** The analytic gradient of input i against central differences of sum(ref(x) * w). */
+function checkGradient(c: OpCase, p: Prepared, i: number, analytic: ArrayLike<number>, w: ArrayLike<number>, rng: TestRng): void {
+  const { label, refInputs } = p;
+  const fdMode = c.fd ?? 'auto';
   const rel = c.gradRel ?? 1e-4;
   const abs = c.gradAbs ?? 1e-6;
   const step = c.step ?? 1e-5;
-
-  wantsGrad.forEach((wanted, i) => {
-    if (!wanted) return;
-    const grad = inputs[i].grad;
-    if (!grad) throw new Error(`${label}input ${i} got no gradient`);
-    expectShape(grad, c.inputs[i].shape, `${label}gradient shape of input ${i}`);
-    const analytic = grad.toFloat32Array();
-    const x = refInputs[i].data;
-    const mode = fdMode === 'auto' ? (x.length <= 300 ? 'full' : 'directional') : fdMode;
-    const probe = (delta: (j: number) => number): number => {
-      const plus = refInputs.map((r, k) => (k === i ? { shape: r.shape, data: r.data.map((v, j) => v + delta(j)) } : r));
-      const minus = refInputs.map((r, k) => (k === i ? { shape: r.shape, data: r.data.map((v, j) => v - delta(j)) } : r));
-      // Difference per output element before summing, so large constant outputs (a -3.4e38 fill)
-      // cannot swamp the perturbation.
-      const up = c.ref(plus).data;
-      const down = c.ref(minus).data;
-      let total = 0;
-      for (let k = 0; k < up.length; k++) if (up[k] !== down[k]) total += (up[k] - down[k]) * w[k];
-      return total / 2;
-    };
-    if (mode === 'full') {
-      const numeric = new Float64Array(x.length);
+  const x = refInputs[i].data;
+  const mode = fdMode === 'auto' ? (x.length <= 300 ? 'full' : 'directional') : fdMode;
+  const probe = (delta: (j: number) => number): number => {
+    const plus = refInputs.map((r, k) => (k === i ? { shape: r.shape, data: r.data.map((v, j) => v + delta(j)) } : r));
+    const minus = refInputs.map((r, k) => (k === i ? { shape: r.shape, data: r.data.map((v, j) => v - delta(j)) } : r));
+    // Difference per output element before summing, so large constant outputs (a -3.4e38 fill)
+    // cannot swamp the perturbation.
+    const up = c.ref(plus).data;
+    const down = c.ref(minus).data;
+    let total = 0;
+    for (let k = 0; k < up.length; k++) if (up[k] !== down[k]) total += (up[k] - down[k]) * w[k];
+    return total / 2;
+  };
+  if (mode === 'full') {
+    const numeric = new Float64Array(x.length);
+    for (let j = 0; j < x.length; j++) {
+      const h = step * Math.max(1, Math.abs(x[j]));
+      numeric[j] = probe((k) => (k === j ? h : 0)) / h;
+    }
+    expectClose(analytic, numeric, { rtol: 0, atol: rel * maxAbs(numeric) + abs }, `${label}gradient of input ${i} [${c.inputs[i].shape}] vs finite differences`);
+  } else {
+    for (let d = 0; d < 3; d++) {
+      const v = rng.uniform(x.length, -1, 1);
+      const h = step * Math.max(1, maxAbs(x));
+      const numeric = probe((j) => h * v[j]) / h;
+      let predicted = 0;
+      let norm = 0;
       for (let j = 0; j < x.length; j++) {
-        const h = step * Math.max(1, Math.abs(x[j]));
-        numeric[j] = probe((k) => (k === j ? h : 0)) / h;
+        predicted += analytic[j] * v[j];
+        norm += v[j] * v[j];
       }
-      expectClose(analytic, numeric, { rtol: 0, atol: rel * maxAbs(numeric) + abs }, `${label}gradient of input ${i} [${c.inputs[i].shape}] vs finite differences`);
-    } else {
-      for (let d = 0; d < 3; d++) {
-        const v = rng.uniform(x.length, -1, 1);
-        const h = step * Math.max(1, maxAbs(x));
-        const numeric = probe((j) => h * v[j]) / h;
-        let predicted = 0;
-        let norm = 0;
-        for (let j = 0; j < x.length; j++) {
-          predicted += analytic[j] * v[j];
-          norm += v[j] * v[j];
-        }
-        const tol = rel * (maxAbs(analytic) * Math.sqrt(norm) * 3 + Math.abs(numeric)) + abs * Math.sqrt(norm);
-        if (!(Math.abs(predicted - numeric) <= tol)) {
-          throw new Error(`${label}gradient of input ${i} [${c.inputs[i].shape}] along a random direction: <grad, v> = ${fmt(predicted)}, finite differences ${fmt(numeric)} (tol ${fmt(tol)})`);
-        }
+      const tol = rel * (maxAbs(analytic) * Math.sqrt(norm) * 3 + Math.abs(numeric)) + abs * Math.sqrt(norm);
+      if (!(Math.abs(predicted - numeric) <= tol)) {
+        throw new Error(`${label}gradient of input ${i} [${c.inputs[i].shape}] along a random direction: <grad, v> = ${fmt(predicted)}, finite differences ${fmt(numeric)} (tol ${fmt(tol)})`);
       }
     }
+  }
+}
+
+/**
+ * Checks op forward against `ref`, then the analytic gradient of every float input (unless
+ * grad: false) against central differences of sum(ref(x) * w) for a random cotangent w.
+ */
+export function checkOp(c: OpCase): OpResult {
+  const p = prepare(c);
+  expectClose(p.out.toFloat32Array(), p.expected.data, c.forward, `${p.label}forward`);
+  if (!p.wantsGrad.some(Boolean)) return { out: p.out, inputs: p.inputs, expected: p.expected };
+  const rng = new TestRng(c.seed ?? 12345);
+  const w = rng.uniform(p.out.size, -1, 1);
+  p.out.backward(tensor(Float32Array.from(w), p.out.shape));
+  p.wantsGrad.forEach((wanted, i) => {
+    if (!wanted) return;
+    const grad = p.inputs[i].grad;
+    if (!grad) throw new Error(`${p.label}input ${i} got no gradient`);
+    expectShape(grad, c.inputs[i].shape, `${p.label}gradient shape of input ${i}`);
+    checkGradient(c, p, i, grad.toFloat32Array(), w, rng);
   });
-  return { out, inputs, expected };
+  return { out: p.out, inputs: p.inputs, expected: p.expected };
+}
+
+/**
+ * checkOp for backends that read asynchronously (WebGPU): the same checks, the forward values
+ * and all gradients read back in one transfer each.
+ */
+export async function checkOpAsync(c: OpCase): Promise<OpResult> {
+  const p = prepare(c);
+  expectClose(await p.out.data(), p.expected.data, c.forward, `${p.label}forward`);
+  if (!p.wantsGrad.some(Boolean)) return { out: p.out, inputs: p.inputs, expected: p.expected };
+  const rng = new TestRng(c.seed ?? 12345);
+  const w = rng.uniform(p.out.size, -1, 1);
+  p.out.backward(tensor(Float32Array.from(w), p.out.shape));
+  const checked = p.wantsGrad.map((wanted, i) => (wanted ? i : -1)).filter((i) => i >= 0);
+  const grads = checked.map((i) => {
+    const grad = p.inputs[i].grad;
+    if (!grad) throw new Error(`${p.label}input ${i} got no gradient`);
+    expectShape(grad, c.inputs[i].shape, `${p.label}gradient shape of input ${i}`);
+    return grad;
+  });
+  const values = await readTensors(grads);
+  checked.forEach((i, k) => checkGradient(c, p, i, values[k], w, rng));
+  return { out: p.out, inputs: p.inputs, expected: p.expected };
 }

@@ -3,7 +3,7 @@
  * cache of compiled kernels keyed by (program name, generated source, constants, output,
  * argument sizes). Kernels (src/backends/gpujs/kernels) only build Programs and call `run`.
  */
-import type { Backend } from '../../engine/engine.js';
+import type { Backend, BackendMemory } from '../../engine/engine.js';
 import type { DType, Storage, TensorInfo } from '../../engine/kernels.js';
 import { kernelClassMode, type GpujsKernel } from './lib.js';
 import { isGlMode, type GpujsMode, type ModeChoice } from './modes.js';
@@ -69,6 +69,13 @@ export interface GpujsInfo {
   inlineCompilations: number;
   /** Modes tried before this one (default/'gpu' requests) and why each did not start. */
   skipped: Record<string, string>;
+  /** webgpu mode: where the device came from and what the adapter says it is. */
+  device?: string;
+  /** webgpu mode: compute dispatches queued and device-to-host transfers so far. */
+  dispatches?: number;
+  transfers?: number;
+  /** webgpu mode: the device memory its tensors hold (the engine's allocation accounting). */
+  memory?: BackendMemory;
 }
 
 export class GpujsBackend implements Backend {

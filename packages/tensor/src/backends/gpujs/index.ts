@@ -7,7 +7,11 @@
  * webgl | webgpu | gpu), else the best mode that starts. A mode that was asked for and cannot
  * start throws, saying why; nothing falls back silently.
  */
-import { getBackendByName, kernelTable, registerBackend } from '../../engine/engine.js';
+import { getBackend, getBackendByName, kernelTable, registerBackend } from '../../engine/engine.js';
+import { KERNELS, type KernelFunc, type KernelName, type KernelTable } from '../../engine/kernels.js';
+import { WebgpuBackend } from './webgpu/backend.js';
+import { acquireDevice } from './webgpu/device.js';
+import { webgpuKernelGroups } from './webgpu/kernels.js';
 import { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
 import { chooseMode, parseModeRequest, type GpujsModeRequest } from './modes.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
@@ -22,6 +26,7 @@ import { optimKernels } from './kernels/optim.js';
 export { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
 export { GPUJS_MODES, probeGpujsModes, type GpujsMode, type GpujsModeRequest } from './modes.js';
 export { GpujsStorage } from './storage.js';
+export { WebgpuBackend } from './webgpu/backend.js';
 
 export interface GpujsBackendRegistration extends GpujsBackendOptions {
   /** Registered backend name (default 'gpujs'); TensorInfo.backend carries it. */
@@ -30,8 +35,8 @@ export interface GpujsBackendRegistration extends GpujsBackendOptions {
   mode?: GpujsModeRequest;
 }
 
-/** Every kernel of the contract; registerBackend refuses the table if one is missing. */
-const gpujsKernels = kernelTable('gpujs', [
+/** Every kernel of the contract as gpu.js programs (all modes but webgpu). */
+const gpujsProgramKernels = kernelTable('gpujs', [
   elementwiseKernels,
   layoutKernels,
   matmulKernels,
@@ -41,6 +46,25 @@ const gpujsKernels = kernelTable('gpujs', [
   softmaxKernels,
   optimKernels,
 ]);
+
+/** Every kernel of the contract as WGSL (webgpu mode). */
+const webgpuKernels = kernelTable('gpujs (webgpu)', webgpuKernelGroups);
+
+/**
+ * The backend's table: each kernel name runs the WGSL version in webgpu mode and the gpu.js
+ * program otherwise. registerBackend checks the table is complete, so both families must be.
+ */
+const gpujsKernels = Object.fromEntries(
+  (Object.values(KERNELS) as KernelName[]).map((kernel) => {
+    const program = gpujsProgramKernels[kernel] as KernelFunc;
+    const wgsl = webgpuKernels[kernel] as KernelFunc;
+    if (typeof program !== 'function' || typeof wgsl !== 'function') {
+      throw new Error(`gpujs backend: kernel ${kernel} lacks its ${typeof program !== 'function' ? 'gpu.js' : 'WGSL (webgpu mode)'} implementation`);
+    }
+    const byMode: KernelFunc = (inputs, attrs) => (getBackend() instanceof WebgpuBackend ? wgsl : program)(inputs, attrs);
+    return [kernel, byMode];
+  }),
+) as KernelTable;
 
 /**
  * Registers the gpujs backend and all its kernels. The mode is resolved when the backend is
@@ -61,6 +85,9 @@ export function registerGpujsBackend(options: GpujsBackendRegistration = {}): vo
         request = parseModeRequest(env, 'RETRO_GPUJS_MODE');
         source = 'env';
       }
+      // WebGPU hands out its device through a Promise: this backend then starts asynchronously
+      // (setBackendAsync), and its reads are asynchronous too.
+      if (request === 'webgpu') return acquireDevice().then((device) => new WebgpuBackend(name, device));
       return new GpujsBackend(name, chooseMode(request), source, options);
     },
     gpujsKernels,
@@ -73,6 +100,7 @@ export function registerGpujsBackend(options: GpujsBackendRegistration = {}): vo
  */
 export function gpujsInfo(name = 'gpujs'): GpujsInfo {
   const backend = getBackendByName(name);
+  if (backend instanceof WebgpuBackend) return backend.info();
   if (!(backend instanceof GpujsBackend)) throw new Error(`gpujsInfo('${name}'): backend '${name}' is not a gpujs backend`);
   return backend.info();
 }

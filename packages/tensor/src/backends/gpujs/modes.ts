@@ -45,13 +45,9 @@ const HINTS: Partial<Record<GpujsMode, string>> = {
  */
 export function startMode(mode: GpujsMode): StartedMode {
   if (mode === 'webgpu') {
-    const present = typeof navigator !== 'undefined' && !!(navigator as { gpu?: unknown }).gpu;
     throw new Error(
-      "gpu.js mode 'webgpu' cannot back this engine: its kernels build and read back only through Promises, " +
-        'while Backend.toHost and KernelFunc are synchronous' +
-        (present
-          ? ''
-          : "; also navigator.gpu is missing here (in Node the 'webgpu' package's dawn.node must be installed as navigator.gpu, and it needs glibc >= 2.38)"),
+      "gpu.js mode 'webgpu' starts asynchronously (WebGPU hands out its device through a Promise): select it with " +
+        "RETRO_GPUJS_MODE=webgpu or registerGpujsBackend({ mode: 'webgpu' }) and `await setBackendAsync('gpujs')`",
     );
   }
   let gpu: GpujsInstance;

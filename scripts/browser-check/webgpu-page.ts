@@ -1,0 +1,53 @@
+/**
+ * The WebGPU page (bundled by run.mjs --webgpu): selects gpujs in mode webgpu, runs the op suite
+ * (packages/tensor/test/browser/op-suite.ts) and the RetroMAE fixture parity, and POSTs the
+ * results back. Query: ?parts=ops,parity&kinds=bert,roberta
+ */
+import * as T from '@retro/tensor';
+import { runOpSuite, type SuiteResult } from '../../packages/tensor/test/browser/op-suite.js';
+import { adamwParity, forwardBackwardParity, type ParityCheck } from './retromae-parity.js';
+
+const params = new URLSearchParams(location.search);
+const parts = (params.get('parts') ?? 'ops,parity').split(',');
+const kinds = (params.get('kinds') ?? 'bert,roberta').split(',').filter(Boolean);
+
+const post = (path: string, body: unknown) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const log = (line: string) => post('log', { line });
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function main(): Promise<void> {
+  const result: {
+    env: Record<string, unknown>;
+    info?: unknown;
+    ops: SuiteResult[];
+    parity: ParityCheck[];
+    fatal?: string;
+  } = { env: { userAgent: navigator.userAgent, webgpu: 'gpu' in navigator }, ops: [], parity: [] };
+  try {
+    T.registerGpujsBackend({ mode: 'webgpu' });
+    await T.setBackendAsync('gpujs');
+    result.info = T.gpujsInfo('gpujs');
+    await log(`backend gpujs: ${JSON.stringify(result.info)}`);
+    if (parts.includes('ops')) result.ops = await runOpSuite((line) => void log(line));
+    if (parts.includes('parity')) {
+      for (const kind of kinds) {
+        for (const run of [forwardBackwardParity, adamwParity]) {
+          try {
+            const checks = await run(kind);
+            for (const c of checks) await log(`${c.pass ? 'ok  ' : 'FAIL'} ${c.check} relErr ${c.relErr.toExponential(2)}${c.note ? ` ${c.note}` : ''}`);
+            result.parity.push(...checks);
+          } catch (error) {
+            result.parity.push({ check: `${kind} ${run.name}`, pass: false, relErr: Infinity, note: message(error) });
+            await log(`FAIL ${kind} ${run.name}: ${message(error)}`);
+          }
+        }
+      }
+    }
+    result.info = T.gpujsInfo('gpujs');
+  } catch (error) {
+    result.fatal = `${message(error)}\n${error instanceof Error ? error.stack : ''}`;
+  }
+  await post('result', result);
+}
+
+void main();
