@@ -26,7 +26,7 @@ import { MAX_LENGTH, scoreCheckpoint } from './lib/score-checkpoint.js';
 import { measureStepCost, type StepCost } from './lib/step-cost.js';
 import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
 import { lossPlot, metricPlot, readMetrics, resultsMarkdown, stepTableMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
-import type { MetricKey } from './lib/reference.js';
+import { PYTORCH_CONTINUED, type MetricKey } from './lib/reference.js';
 import { claimsMarkdown, continuedPlot, passingStepsMarkdown, pytorchComparisonMarkdown, seedTableMarkdown, type ContinuedExperiment } from './lib/continued.js';
 
 /** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
@@ -410,7 +410,7 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
     const experiment: ContinuedExperiment = { encoder: o.encoder, baseSteps: o.steps, continueSteps: o.continueSteps, evals, bm25 };
     const seed = [...new Set(evals.filter((r) => r.model === 'cont-retromae').map((r) => r.seed))].sort((a, b) => a - b)[0];
     if (seed !== undefined) writeFileSync(join(reportDir, 'continued.svg'), continuedPlot(experiment, seed));
-    writeFileSync(join(reportDir, 'continued.md'), continuedMarkdown(experiment, status, o.fromCheckpoint));
+    writeFileSync(join(reportDir, 'continued.md'), continuedMarkdown(experiment, status, o.limit ?? null, o.fromCheckpoint));
   }
   log(`report: ${reportDir}`);
   if (o.publish) {
@@ -421,7 +421,7 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
 }
 
 /** continued.md: the seed's table for this backbone, PyTorch beside it (BERT), passing steps, claims. */
-function continuedMarkdown(x: ContinuedExperiment, status: string, fromCheckpoint?: string): string {
+function continuedMarkdown(x: ContinuedExperiment, status: string, limit: number | null, fromCheckpoint?: string): string {
   const parts = [
     `**Status:** ${status}`,
     '',
@@ -434,7 +434,12 @@ function continuedMarkdown(x: ContinuedExperiment, status: string, fromCheckpoin
     '',
     seedTableMarkdown([x], 'mean'),
   ];
-  if (x.encoder === 'bert') parts.push('### Beside the PyTorch run of this shape (CLS)', '', pytorchComparisonMarkdown(x));
+  if (x.encoder === 'bert') {
+    const comparable = x.baseSteps === PYTORCH_CONTINUED.baseSteps && x.continueSteps === PYTORCH_CONTINUED.continueSteps && limit === null;
+    parts.push('### Beside the PyTorch run of this shape (CLS)', '');
+    if (!comparable) parts.push(`**Not comparable:** the PyTorch run is ${PYTORCH_CONTINUED.baseSteps} + ${PYTORCH_CONTINUED.continueSteps} steps on the full suite; this is ${x.baseSteps} + ${x.continueSteps} steps${limit === null ? '' : ` with --limit ${limit}`}.`, '');
+    parts.push(pytorchComparisonMarkdown(x));
+  }
   parts.push('### When RetroMAE passes its base and the control', '', passingStepsMarkdown(x), '### The seed\'s claims at this scale', '', claimsMarkdown([x]));
   return `${parts.join('\n')}\n`;
 }
