@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import packageJson from '../package.json';
 import { loadConfigFile } from './args/config-file.js';
 import { commandHelp, topLevelHelp } from './args/help.js';
@@ -16,8 +16,8 @@ import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
 import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
 import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
 import { createOutputDirectory, guardOutput } from './io/output-guard.js';
-import { readTexts } from './io/texts.js';
-import { writeVectors } from './io/vectors.js';
+import { countTexts, streamTexts } from './io/texts.js';
+import { idsPathFor, VectorWriter } from './io/vectors.js';
 import { reportPrepare } from './pipelines/prepare-report.js';
 import { defaultWiring, type Wiring } from './wiring.js';
 
@@ -26,7 +26,9 @@ export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Where `--input -` reads from (default process.stdin). */
+  stdin?: import('node:stream').Readable;
   wiring: Wiring;
 }
 
@@ -34,6 +36,12 @@ type Kind = 'file' | 'directory' | 'any';
 
 /** Score fields that are counts, not metrics (kept in the JSON, left out of the printed line). */
 const COUNT_FIELDS: ReadonlySet<string> = new Set(['pairs', 'queries', 'skipped', 'corpus']);
+
+/** An output file's folder must exist: a clear error instead of ENOENT after all the work. */
+function requireParentFolder(option: string, path: string, command: string): void {
+  const parent = dirname(resolve(path));
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new UsageError(`option --${option}: folder '${parent}' does not exist (create it first)`, command);
+}
 
 /** Fails with a usage error naming the option when a path it gives is missing or of the wrong kind. */
 function requirePath(option: string, path: string | undefined, kind: Kind, command: string): void {
@@ -186,15 +194,36 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
     case 'embed': {
       const o = options as unknown as EmbedOptions;
       requirePath('model', o.model, 'directory', command.name);
-      requirePath('input', o.input, 'file', command.name);
+      if (o.input !== '-') requirePath('input', o.input, 'file', command.name);
       const ext = extname(o.output).toLowerCase();
       const format = o.format ?? (ext === '.npy' ? 'npy' : ext === '.jsonl' || ext === '.json' ? 'jsonl' : undefined);
       if (!format) throw new UsageError(`option --output: cannot tell the format from '${o.output}' (expected .jsonl or .npy); pass --format jsonl|npy`, command.name);
-      const texts = readTexts(o.input, o.textField);
+      requireParentFolder('output', o.output, command.name);
+      const inputs = [
+        { option: 'model', path: o.model },
+        { option: 'input', path: o.input === '-' ? undefined : o.input },
+      ];
+      guardOutput({ command: command.name, output: { option: 'output', path: o.output, kind: 'file' }, inputs, overwrite: o.overwrite });
+      if (format === 'npy') guardOutput({ command: command.name, output: { option: 'output', path: idsPathFor(o.output), kind: 'file' }, inputs, overwrite: o.overwrite });
       await selectBackend(o.backend);
-      const { vectors, dim } = await io.wiring.embed(texts.map((t) => t.text), o);
-      writeVectors(o.output, format, texts.map((t) => t.id), vectors, dim);
-      io.stderr.write(`retro embed: wrote ${texts.length} vectors of dimension ${dim} to ${o.output} (${format})\n`);
+      const total = o.input === '-' ? undefined : await countTexts(o.input);
+      const progress = progressPrinter(io, 'retro embed');
+      const writer = new VectorWriter(o.output, format);
+      let dim = 0;
+      try {
+        // Groups of several batches: the encoder sorts each group by length, memory stays bounded.
+        for await (const group of streamTexts(o.input, { textField: o.textField, format: o.inputFormat, groupSize: Math.max(256, o.batchSize * 8), stdin: io.stdin })) {
+          const out = await io.wiring.embed(group.map((t) => t.text), o);
+          dim = out.dim;
+          writer.write(group.map((t) => t.id), out.vectors, out.dim);
+          progress({ task: o.input === '-' ? 'stdin' : basename(o.input), done: writer.count, total });
+        }
+      } catch (error) {
+        writer.abort();
+        throw error;
+      }
+      const written = writer.finish();
+      io.stderr.write(`retro embed: wrote ${writer.count} vectors of dimension ${dim} to ${written.join(' and ')} (${format})\n`);
       return EXIT.ok;
     }
     case 'eval': {
@@ -202,7 +231,7 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       requirePath('model', o.model, 'directory', command.name);
       requirePath('data', o.data, 'directory', command.name);
       const tasks = resolveEvalTasks(o.tasks);
-      const output = o.output ? evalOutputTarget(o.output, command.name) : undefined;
+      const output = o.output ? evalOutputTarget(o.output, command.name, { model: o.model, data: o.data, overwrite: o.overwrite }) : undefined;
       await selectBackend(o.backend);
       const result = await io.wiring.evaluate({ ...o, tasks }, progressPrinter(io, 'retro eval'));
       for (const task of TASK_KINDS) {
@@ -228,7 +257,7 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
  * that is not available yet). Never calls process.exit, so tests can run it in-process.
  */
 export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
-  const out: CliIo = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, wiring: io.wiring ?? defaultWiring };
+  const out: CliIo = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, stdin: io.stdin, wiring: io.wiring ?? defaultWiring };
   const [name, ...rest] = argv;
   if (name === undefined) {
     out.stderr.write(topLevelHelp(COMMANDS, VERSION));

@@ -27,10 +27,18 @@ export interface Wiring {
   mine(options: MineCliOptions): Promise<{ queries: number; toppedUp: number; poolSize: number }>;
 }
 
+/** `retro embed` calls embed once per group of texts: open the model once per process and options. */
+const encoders = new Map<string, ReturnType<typeof openEncoder>>();
+function cachedEncoder(options: EmbedOptions): ReturnType<typeof openEncoder> {
+  const key = JSON.stringify([options.model, options.batchSize, options.maxLength, options.pooling, options.normalize]);
+  if (!encoders.has(key)) encoders.set(key, openEncoder(options.model, options));
+  return encoders.get(key)!;
+}
+
 export const defaultWiring: Wiring = {
   prepare: runPrepare,
   pretrain: runPretrain,
-  embed: async (texts, options) => (await openEncoder(options.model, options)).embed(texts),
+  embed: async (texts, options) => (await cachedEncoder(options)).embed(texts),
   evaluate: runEvaluate,
   finetune: runFinetune,
   mine: runMine,

@@ -104,7 +104,8 @@ export function parseArgv(command: CommandSpec, argv: readonly string[]): Parsed
       raw = inline;
     } else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('-') && !NUMBER.test(next))) {
+      // A lone '-' is a value (stdin), as in most command-line tools.
+      if (next === undefined || (next.startsWith('-') && next !== '-' && !NUMBER.test(next))) {
         throw new UsageError(`${flag} expects ${expectation(spec)}, found nothing`, command.name);
       }
       raw = next;

@@ -8,6 +8,7 @@ export interface EvalOptions {
   data: string;
   tasks?: string[];
   output?: string;
+  overwrite: boolean;
   batchSize: number;
   maxLength?: number;
   pooling: 'cls' | 'mean';
@@ -53,6 +54,7 @@ export const evalCommand: CommandSpec = {
     { name: 'data', type: 'path', required: true, short: 'd', placeholder: 'DIR', description: 'Evaluation data directory (cmteb-lite layout)' },
     { name: 'tasks', type: 'list', placeholder: 'NAMES', description: `Only these tasks, comma-separated: ${EVAL_TASK_NAMES.join(', ')} (default: all in --data)` },
     { name: 'output', type: 'path', short: 'o', placeholder: 'FILE|DIR', description: 'Write the results here: a .json file, or a folder for per-task JSON files' },
+    { name: 'overwrite', type: 'boolean', default: false, description: 'Replace an existing --output file or write into a non-empty --output folder' },
     { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
     { name: 'max-length', type: 'integer', min: 2, description: 'Truncate texts to this many tokens (default: what the model\'s position table holds)' },
     POOLING_OPTION,

@@ -2,6 +2,7 @@ import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { toJSON, writeResults, type EvalResult } from '@retro/eval';
 import { UsageError } from '../errors.js';
+import { guardOutput } from './output-guard.js';
 
 /** Where `retro eval --output` writes: one JSON file, or a folder of per-task JSON files. */
 export interface EvalOutputTarget {
@@ -13,7 +14,7 @@ export interface EvalOutputTarget {
  * Reads --output before any work starts: `*.json` is a file whose folder must exist; anything else
  * is a results folder (created, with its parent required to exist so a typo does not build a tree).
  */
-export function evalOutputTarget(output: string, command: string): EvalOutputTarget {
+export function evalOutputTarget(output: string, command: string, guard: { model: string; data: string; overwrite: boolean }): EvalOutputTarget {
   const path = resolve(output);
   const isFile = extname(path).toLowerCase() === '.json';
   const parent = dirname(path);
@@ -26,6 +27,16 @@ export function evalOutputTarget(output: string, command: string): EvalOutputTar
   if (!isFile && existsSync(path) && !statSync(path).isDirectory()) {
     throw new UsageError(`option --output: '${output}' is a file; results go into a folder, or name a .json file`, command);
   }
+  // Never into the model or the task folder; replacing results needs --overwrite.
+  guardOutput({
+    command,
+    output: { option: 'output', path: output, kind: isFile ? 'file' : 'directory' },
+    inputs: [
+      { option: 'model', path: guard.model },
+      { option: 'data', path: guard.data },
+    ],
+    overwrite: guard.overwrite,
+  });
   return { kind: isFile ? 'file' : 'folder', path };
 }
 
