@@ -7,6 +7,7 @@ import { mergeOptions, parseArgv, validateConfig } from './args/parse.js';
 import { suggest, type CommandSpec, type ParsedOptions } from './args/spec.js';
 import { embedCommand, type EmbedOptions } from './commands/embed.js';
 import { evalCommand, resolveEvalTasks, type EvalOptions } from './commands/eval.js';
+import { exportCommand, type ExportOptions } from './commands/export.js';
 import { TASK_KINDS } from '@retro/eval';
 import { evalOutputTarget, writeEvalOutput } from './io/eval-output.js';
 import { progressPrinter } from './io/progress.js';
@@ -22,7 +23,7 @@ import { reportPrepare } from './pipelines/prepare-report.js';
 import { defaultWiring, type Wiring } from './wiring.js';
 
 export const VERSION: string = packageJson.version;
-export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, finetuneCommand, mineCommand, embedCommand, evalCommand];
+export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, finetuneCommand, mineCommand, embedCommand, evalCommand, exportCommand];
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -224,6 +225,15 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       }
       const written = writer.finish();
       io.stderr.write(`retro embed: wrote ${writer.count} vectors of dimension ${dim} to ${written.join(' and ')} (${format})\n`);
+      return EXIT.ok;
+    }
+    case 'export': {
+      const o = options as unknown as ExportOptions;
+      requirePath('model', o.model, 'directory', command.name);
+      guardOutput({ command: command.name, output: { option: 'output', path: o.output, kind: 'directory' }, inputs: [{ option: 'model', path: o.model }], overwrite: o.overwrite });
+      createOutputDirectory('output', o.output, command.name);
+      const written = await io.wiring.export(o);
+      io.stderr.write(`retro export: wrote ${written.length} files to ${o.output}\n`);
       return EXIT.ok;
     }
     case 'eval': {

@@ -12,6 +12,8 @@ import { runPrepare } from './pipelines/prepare.js';
 import { runPretrain } from './pipelines/pretrain.js';
 import { openEncoder } from './pipelines/embed.js';
 import { runEvaluate, type EvalProgress } from './pipelines/evaluate.js';
+import { runExport } from './pipelines/export.js';
+import type { ExportOptions } from './commands/export.js';
 import type { EvalResult } from '@retro/eval';
 import { runFinetune, runMine } from './pipelines/finetune.js';
 
@@ -22,6 +24,8 @@ export interface Wiring {
   embed(texts: readonly string[], options: EmbedOptions): Promise<{ vectors: Float32Array; dim: number }>;
   /** Scores of every task run; writes nothing (the CLI writes where --output says). */
   evaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult>;
+  /** Writes the export folder; returns the main files written. */
+  export(options: ExportOptions): Promise<string[]>;
   finetune(options: FinetuneCliOptions): Promise<unknown>;
   /** Writes options.output; returns counts for the summary line. */
   mine(options: MineCliOptions): Promise<{ queries: number; toppedUp: number; poolSize: number }>;
@@ -40,6 +44,7 @@ export const defaultWiring: Wiring = {
   pretrain: runPretrain,
   embed: async (texts, options) => (await cachedEncoder(options)).embed(texts),
   evaluate: runEvaluate,
+  export: runExport,
   finetune: runFinetune,
   mine: runMine,
 };
