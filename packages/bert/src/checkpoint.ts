@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, noGrad, formatShape } from '@retro/tensor';
 import type { BertConfig } from './config.js';
-import { readSafetensors, toFloat32, toInt32, writeSafetensors, type RawTensor, type SafetensorsDType, type TensorToWrite } from './safetensors.js';
+import { readSafetensors, serializeSafetensors, toFloat32, toInt32, writeFileAtomic, type RawTensor, type SafetensorsDType, type TensorToWrite } from './safetensors.js';
 
 /** A checkpoint tensor converted to float32 (integers are widened exactly up to 2^24). */
 export interface LoadedTensor {
@@ -152,8 +152,21 @@ function modernName(name: string): string {
  * non-float dtype.
  */
 export function loadPretrained(model: CheckpointModel, dir: string, options: LoadOptions = {}): LoadReport {
-  const { files, tensors: rawByName } = readCheckpointTensors(dir);
-  const where = files.length === 1 ? files[0] : `${dir} (${files.length} shards)`;
+  const { files, tensors } = readCheckpointTensors(dir);
+  return loadPretrainedTensors(model, tensors, { files, where: files.length === 1 ? files[0] : `${dir} (${files.length} shards)`, ...options });
+}
+
+/**
+ * `loadPretrained` for tensors already in memory (a parsed safetensors image from a browser
+ * File, a fetch, a test): same name mapping, checks and report. `files` labels the report,
+ * `where` the errors; each tensor's `file` names it in per-tensor errors.
+ */
+export function loadPretrainedTensors(
+  model: CheckpointModel,
+  rawByName: ReadonlyMap<string, RawTensor & { file: string }>,
+  options: LoadOptions & { files: string[]; where: string },
+): LoadReport {
+  const { files, where } = options;
   const prefix = model.prefix;
   const tied = model.config.tieWordEmbeddings;
   const decoderNames = prefix === 'bert' ? ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'] : ['lm_head.decoder.weight', 'lm_head.decoder.bias'];
@@ -256,13 +269,21 @@ function describeConfig(config: BertConfig): string {
  */
 export function savePretrained(model: CheckpointModel, dir: string, options: SaveOptions = {}): void {
   mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'model.safetensors'), serializePretrained(model, options, dir));
+  model.config.save(dir);
+}
+
+/**
+ * The bytes `savePretrained` writes to model.safetensors (for callers without a file system,
+ * e.g. a browser download). `label` names the destination in errors.
+ */
+export function serializePretrained(model: CheckpointModel, options: SaveOptions = {}, label = '<memory>'): Uint8Array {
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, parameter] of model.namedParameters()) tensors.set(name, { shape: [...parameter.shape], data: parameter.toFloat32Array() });
   for (const [name, value] of options.extraTensors ?? []) {
-    if (tensors.has(name)) throw new Error(`savePretrained ${dir}: extra tensor '${name}' clashes with a model parameter of the same name`);
+    if (tensors.has(name)) throw new Error(`savePretrained ${label}: extra tensor '${name}' clashes with a model parameter of the same name`);
     const data = value instanceof Tensor ? value.toFloat32Array() : value.data;
     tensors.set(name, { shape: [...value.shape], data });
   }
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, { ...options.metadata, format: 'pt' });
-  model.config.save(dir);
+  return serializeSafetensors(tensors, { ...options.metadata, format: 'pt' });
 }

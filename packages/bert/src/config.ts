@@ -253,7 +253,12 @@ export class BertConfig implements BertConfigInit {
 
   /** Writes `<dir>/config.json` atomically. */
   save(dir: string): void {
-    writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(this.toJson(), null, 2)}\n`);
+    writeFileAtomic(join(dir, 'config.json'), this.toJsonString());
+  }
+
+  /** The text of config.json as `save` writes it. */
+  toJsonString(): string {
+    return `${JSON.stringify(this.toJson(), null, 2)}\n`;
   }
 
   /** A copy with some fields changed (validated again). */
@@ -290,8 +295,13 @@ export function loadConfig(dir: string): BertConfig | RobertaConfig {
   } catch (error) {
     throw new Error(`${file}: not valid JSON: ${(error as Error).message}`);
   }
+  return configFromJson(json, file);
+}
+
+/** Parsed config.json contents -> the config class its `model_type` names; `source` labels errors. */
+export function configFromJson(json: unknown, source = 'config.json'): BertConfig | RobertaConfig {
   const modelType = (json as Record<string, unknown> | null)?.model_type;
-  if (modelType === 'bert') return BertConfig.fromJson(json, file);
-  if (modelType === 'roberta') return RobertaConfig.fromJson(json, file);
-  throw new Error(`${file}: field 'model_type' must be one of "bert", "roberta", found ${describe(modelType)}`);
+  if (modelType === 'bert') return BertConfig.fromJson(json, source);
+  if (modelType === 'roberta') return RobertaConfig.fromJson(json, source);
+  throw new Error(`${source}: field 'model_type' must be one of "bert", "roberta", found ${describe(modelType)}`);
 }

@@ -1,4 +1,4 @@
-export { BertConfig, RobertaConfig, loadConfig, type BertConfigInit, type ModelType, type HiddenAct } from './config.js';
+export { BertConfig, RobertaConfig, loadConfig, configFromJson, type BertConfigInit, type ModelType, type HiddenAct } from './config.js';
 export {
   BertModel,
   RobertaModel,
@@ -33,6 +33,8 @@ export {
   readCheckpointTensors,
   loadPretrained,
   savePretrained,
+  loadPretrainedTensors,
+  serializePretrained,
   type LoadedTensor,
   type LoadOptions,
   type LoadReport,
@@ -56,3 +58,4 @@ export {
   type SafetensorsFile,
   type TensorToWrite,
 } from './safetensors.js';
+export { maskedLMFromMemory, pretrainedToMemory, type InMemoryCheckpoint } from './in-memory.js';

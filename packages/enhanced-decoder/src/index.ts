@@ -4,3 +4,4 @@ export { queryStreamH1, keyValueStreamH2 } from './streams.js';
 export { sampleDecoderMask, sampleWholeWordSet, wordSpansOf, type DecoderMaskOptions } from './mask-m.js';
 export { collateRetroMAE, collateMLM, type CollatedRetroMAEBatch, type MaskedDataBatch, type DecoderCollatorOptions } from './collator.js';
 export { RetroMAEBatches, RetroMAEObjective, type MaskedBatchStream, type RetroMAEBatchesOptions, type RetroMAELosses } from './objective.js';
+export { retroMAEFromMemory, retroMAEToMemory } from './in-memory.js';

@@ -159,7 +159,11 @@ export class RetroMAEForPretraining extends Module {
     return model.eval();
   }
 
-  private loadDecoder(unused: Map<string, LoadedTensor>, dir: string): void {
+  /**
+   * Loads `c_head.*` (flat retro names or the official nested ones) from a loaded encoder's
+   * unused tensors; none present leaves the initialisation. `source` names the checkpoint in errors.
+   */
+  loadDecoder(unused: ReadonlyMap<string, LoadedTensor>, source: string): void {
     const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     for (const [name, value] of unused) {
       if (!name.startsWith(C_HEAD)) continue;
@@ -170,7 +174,7 @@ export class RetroMAEForPretraining extends Module {
       tensors.set(local, value);
     }
     if (tensors.size === 0) return;
-    this.c_head.loadStateDict(tensors, { strict: true, source: `${dir}/model.safetensors (c_head.*)` });
+    this.c_head.loadStateDict(tensors, { strict: true, source: `${source}/model.safetensors (c_head.*)` });
   }
 
   /** Every parameter under its checkpoint name: the encoder's HF names, then `c_head.*`. */

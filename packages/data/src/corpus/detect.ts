@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { formatFromHead, formatFromName } from './format-of.js';
 import type { CorpusFormat } from './types.js';
 
 /**
@@ -9,9 +9,8 @@ import type { CorpusFormat } from './types.js';
  * "not an array" rather than as hundreds of broken lines), anything else -> text.
  */
 export async function detectFormat(file: string): Promise<CorpusFormat> {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  if (ext === '.txt' || ext === '.text') return 'text';
+  const byName = formatFromName(file);
+  if (byName) return byName;
   const fh = await open(file, 'r');
   let head: string;
   try {
@@ -21,19 +20,7 @@ export async function detectFormat(file: string): Promise<CorpusFormat> {
   } finally {
     await fh.close();
   }
-  head = head.replace(/^\uFEFF/, '');
-  const first = head.trimStart()[0];
-  if (first === '[') return 'wudao';
-  if (first === '{') {
-    const line = head.trimStart().split('\n', 1)[0];
-    try {
-      JSON.parse(line);
-      return 'jsonl';
-    } catch {
-      return ext === '.json' ? 'wudao' : 'jsonl';
-    }
-  }
-  return ext === '.json' ? 'wudao' : 'text';
+  return formatFromHead(file, head);
 }
 
 /** Leading bytes of formats a corpus file must not be in, with what to do about each. */

@@ -1,5 +1,7 @@
 export { readDocuments, DocumentReader, type ReadOptions } from './read.js';
 export { detectFormat } from './detect.js';
+export { formatFromHead, formatFromName } from './format-of.js';
+export { documentsFromText, type TextCorpus } from './in-memory.js';
 export { Utf8EscapeDecoder, describeIllFormed, isWellFormed } from './utf8.js';
 export { JsonArrayStreamParser, type RawElement, type ArrayParseFailure } from './wudao-parser.js';
 export {
