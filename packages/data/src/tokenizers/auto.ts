@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { BertTokenizer, configOptions } from './bert-tokenizer.js';
-import { fileExists, readJsonFile } from './files.js';
+import { fileExists, readTextFile } from './files.js';
 import { RobertaTokenizer, robertaConfigOptions } from './roberta-tokenizer.js';
 import { checkTokenizerJson, describeValue } from './tokenizer-json.js';
 
 export type AnyTokenizer = BertTokenizer | RobertaTokenizer;
+
+/** The files AutoTokenizer looks at. */
+const TOKENIZER_FILES = ['tokenizer_config.json', 'tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt'] as const;
 
 /** Loads a saved tokenizer folder, picking the class from the files found in it. */
 export const AutoTokenizer = {
@@ -15,33 +18,58 @@ export const AutoTokenizer = {
    */
   async fromPretrained(dir: string): Promise<AnyTokenizer> {
     const who = 'AutoTokenizer.fromPretrained';
+    const files: Record<string, string> = {};
+    for (const name of TOKENIZER_FILES) {
+      const path = join(dir, name);
+      if (await fileExists(path)) files[name] = await readTextFile(path, who);
+    }
+    return AutoTokenizer.fromFiles(files, dir, who);
+  },
+
+  /**
+   * `fromPretrained` for a folder held in memory: file name -> text (e.g. files a browser user
+   * dropped). `dir` names the folder in errors, `who` the caller.
+   */
+  fromFiles(files: Readonly<Record<string, string>>, dir = '<memory>', who = 'AutoTokenizer.fromFiles'): AnyTokenizer {
     const path = (f: string) => join(dir, f);
+    const text = (f: string): string | undefined => {
+      const t = files[f];
+      return t !== undefined && t.charCodeAt(0) === 0xfeff ? t.slice(1) : t;
+    };
+    const json = (f: string): unknown => {
+      try {
+        return JSON.parse(text(f)!);
+      } catch (e) {
+        throw new Error(`${who}: ${path(f)} is not valid JSON: ${(e as Error).message}`);
+      }
+    };
     let config: Record<string, unknown> = {};
-    if (await fileExists(path('tokenizer_config.json'))) {
-      const raw = await readJsonFile(path('tokenizer_config.json'), who);
+    if (text('tokenizer_config.json') !== undefined) {
+      const raw = json('tokenizer_config.json');
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
         throw new Error(`${who}: ${path('tokenizer_config.json')}: the top level is ${describeValue(raw)}, expected an object`);
       }
       config = raw as Record<string, unknown>;
     }
     // Errors of the tokenizer classes name fields, not files: say which file they are about.
-    const from = async <T>(file: string, build: () => T | Promise<T>): Promise<T> => {
+    const from = <T>(file: string, build: () => T): T => {
       try {
-        return await build();
+        return build();
       } catch (error) {
         const message = (error as Error).message;
         throw new Error(message.includes(file) ? message : `${who}: ${file}: ${message}`);
       }
     };
-    if (await fileExists(path('tokenizer.json'))) {
+    if (text('tokenizer.json') !== undefined) {
       const file = path('tokenizer.json');
-      const json = checkTokenizerJson(await readJsonFile(file, who), `${who}: ${file}`);
-      if (json.model.type === 'WordPiece') return from(file, () => BertTokenizer.fromTokenizerJson(json, config));
-      return from(file, () => RobertaTokenizer.fromTokenizerJson(json, config));
+      const parsed = checkTokenizerJson(json('tokenizer.json'), `${who}: ${file}`);
+      if (parsed.model.type === 'WordPiece') return from(file, () => BertTokenizer.fromTokenizerJson(parsed, config));
+      return from(file, () => RobertaTokenizer.fromTokenizerJson(parsed, config));
     }
-    if (await fileExists(path('vocab.txt'))) return from(path('vocab.txt'), () => BertTokenizer.fromVocabFile(path('vocab.txt'), configOptions(config)));
-    if ((await fileExists(path('vocab.json'))) && (await fileExists(path('merges.txt')))) {
-      return from(path('vocab.json'), () => RobertaTokenizer.fromFiles(path('vocab.json'), path('merges.txt'), robertaConfigOptions(config)));
+    if (text('vocab.txt') !== undefined) return from(path('vocab.txt'), () => BertTokenizer.fromVocabText(text('vocab.txt')!, configOptions(config)));
+    if (text('vocab.json') !== undefined && text('merges.txt') !== undefined) {
+      const vocab = json('vocab.json') as Record<string, number>;
+      return from(path('vocab.json'), () => RobertaTokenizer.fromVocabAndMerges(vocab, text('merges.txt')!, robertaConfigOptions(config)));
     }
     throw new Error(`${who}: ${dir} has none of tokenizer.json, vocab.txt, vocab.json + merges.txt`);
   },

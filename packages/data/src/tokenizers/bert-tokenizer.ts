@@ -190,8 +190,13 @@ export class BertTokenizer extends PreTrainedTokenizer implements WordVisitor {
 
   /** Writes vocab.txt, tokenizer.json, tokenizer_config.json and special_tokens_map.json. */
   async save(dir: string): Promise<void> {
+    await writeHfFiles(dir, this.hfFiles());
+  }
+
+  /** What `save` writes, file name -> text (for callers without a file system, e.g. a browser download). */
+  hfFiles(): Record<string, string> {
     const n = this.specialTokenNames;
-    await writeHfFiles(dir, {
+    return {
       'vocab.txt': this.vocab.join('\n') + '\n',
       'tokenizer.json': JSON.stringify(this.toTokenizerJson(), null, 2),
       'tokenizer_config.json': JSON.stringify(this.tokenizerConfig(), null, 2),
@@ -200,7 +205,7 @@ export class BertTokenizer extends PreTrainedTokenizer implements WordVisitor {
         null,
         2,
       ),
-    });
+    };
   }
 }
 
