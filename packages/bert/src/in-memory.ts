@@ -31,7 +31,7 @@ function parseConfigJson(config: InMemoryCheckpoint['config'], file: string): un
 /**
  * `AutoModelForMaskedLM.fromPretrained` for a folder in memory: BertForMaskedLM or
  * RobertaForMaskedLM by config.json's `model_type`, weights loaded with the same name mapping
- * and checks; tensors that are no parameter (e.g. RetroMAE's `c_head.*`) stay in `unusedTensors()`.
+ * and checks, in eval mode; tensors that are no parameter (e.g. RetroMAE's `c_head.*`) stay in `unusedTensors()`.
  */
 export function maskedLMFromMemory(checkpoint: InMemoryCheckpoint, options: LoadOptions & ModelOptions = {}): BertForMaskedLM | RobertaForMaskedLM {
   const source = checkpoint.source ?? '<memory>';
@@ -42,7 +42,8 @@ export function maskedLMFromMemory(checkpoint: InMemoryCheckpoint, options: Load
   const parsed = parseSafetensors(checkpoint.weights, weightsFile);
   const tensors = new Map([...parsed.tensors].map(([name, raw]) => [name, { ...raw, file: weightsFile }]));
   model.loadReport = loadPretrainedTensors(model, tensors, { ...options, files: [weightsFile], where: weightsFile });
-  return model;
+  // As fromPretrained (and HF): a loaded model starts in eval mode; trainers switch training on.
+  return model.eval();
 }
 
 /** What `savePretrained(dir)` writes, as in-memory files: config.json text and model.safetensors bytes. */

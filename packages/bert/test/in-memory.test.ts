@@ -17,7 +17,7 @@ for (const kind of ['bert', 'roberta'] as Kind[]) {
     it('loads config text + safetensors bytes to the fixture logits', () => {
       const model = maskedLMFromMemory({ config: readFileSync(`${dir}/config.json`, 'utf8'), weights, source: 'dropped' });
       expect(model).toBeInstanceOf(kind === 'bert' ? BertForMaskedLM : RobertaForMaskedLM);
-      model.eval();
+      expect(model.training).toBe(false);
       const inputs = fixtureInputs(kind);
       const out = model.forward({
         inputIds: inputs.encoder_input_ids,

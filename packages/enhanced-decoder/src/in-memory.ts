@@ -5,12 +5,12 @@
 import { maskedLMFromMemory, pretrainedToMemory, type InMemoryCheckpoint } from '@retro/bert';
 import { RetroMAEForPretraining, type RetroMAEOptions } from './model.js';
 
-/** `RetroMAEForPretraining.fromPretrained` for config.json + model.safetensors in memory (c_head.* loaded when present). */
+/** `RetroMAEForPretraining.fromPretrained` for config.json + model.safetensors in memory (c_head.* loaded when present), in eval mode. */
 export function retroMAEFromMemory(checkpoint: InMemoryCheckpoint, options: RetroMAEOptions = {}): RetroMAEForPretraining {
   const encoder = maskedLMFromMemory(checkpoint, { seed: options.seed });
   const model = new RetroMAEForPretraining(encoder, options);
   model.loadDecoder(encoder.unusedTensors(), checkpoint.source ?? '<memory>');
-  return model;
+  return model.eval();
 }
 
 /** The files `model.savePretrained(dir)` writes: config.json text, model.safetensors bytes (encoder + c_head.*). */

@@ -19,7 +19,9 @@ for (const kind of ['bert', 'roberta'] as Kind[]) {
       const inputs = JSON.parse(readFileSync(`${dir}/inputs.json`, 'utf8'));
       const expected = readF32File(`${dir}/expected.safetensors`);
       const model = retroMAEFromMemory(checkpoint);
-      model.eval();
+      // Loaded in eval mode, as fromPretrained: dropout off without asking.
+      expect(model.training).toBe(false);
+      expect(model.encoder.training).toBe(false);
       const out = model.forward({
         encoderInputIds: inputs.encoder_input_ids,
         encoderAttentionMask: inputs.attention_mask,
