@@ -29,7 +29,7 @@ describe('AutoTokenizer.fromFiles', () => {
 
   it('names the file for bad or missing input', () => {
     expect(() => AutoTokenizer.fromFiles({ 'tokenizer.json': '{"model": ' }, 'up')).toThrow(/up\/tokenizer\.json is not valid JSON/);
-    expect(() => AutoTokenizer.fromFiles({ 'tokenizer.json': '{"model": {"type": "Unigram"}}' }, 'up')).toThrow(/up\/tokenizer\.json has model.type "Unigram"/);
+    expect(() => AutoTokenizer.fromFiles({ 'tokenizer.json': '{"model": {"type": "Unigram"}}' }, 'up')).toThrow(/up\/tokenizer\.json: field 'model\.type' is "Unigram", expected "WordPiece" or "BPE"/);
     expect(() => AutoTokenizer.fromFiles({ 'config.json': '{}' }, 'up')).toThrow(/up has none of tokenizer\.json, vocab\.txt, vocab\.json \+ merges\.txt/);
   });
 });

@@ -31,7 +31,8 @@ export const AutoTokenizer = {
    * dropped). `dir` names the folder in errors, `who` the caller.
    */
   fromFiles(files: Readonly<Record<string, string>>, dir = '<memory>', who = 'AutoTokenizer.fromFiles'): AnyTokenizer {
-    const path = (f: string) => join(dir, f);
+    // No node:path here: this runs in browsers too.
+    const path = (f: string) => (dir.endsWith('/') ? `${dir}${f}` : `${dir}/${f}`);
     const text = (f: string): string | undefined => {
       const t = files[f];
       return t !== undefined && t.charCodeAt(0) === 0xfeff ? t.slice(1) : t;
