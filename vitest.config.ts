@@ -10,10 +10,10 @@ const alias = Object.fromEntries(
 export default defineConfig({
   resolve: { alias },
   test: {
-    projects: [...packages.map((name) => `packages/${name}`), 'benchmarks'].map((dir) => ({
+    projects: [...packages.map((name) => `packages/${name}`), 'benchmarks', 'examples/browser-studio'].map((dir) => ({
       resolve: { alias },
       test: {
-        name: dir.replace(/^packages\//, ''),
+        name: dir.replace(/^(packages|examples)\//, ''),
         root: fileURLToPath(new URL(`./${dir}`, import.meta.url)),
         include: ['test/**/*.test.ts'],
         setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],

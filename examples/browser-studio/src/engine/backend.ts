@@ -1,0 +1,97 @@
+/**
+ * Picks the tensor backend for this page, best first: WebGPU (through the gpujs backend, where
+ * its WebGPU mode exists), WebGL2 (gpujs) on a hardware GPU, else the cpu backend (WebAssembly
+ * SIMD; it uses more threads only where @retro/tensor can start workers). Every candidate that was
+ * tried and not used is reported with its reason, so nothing falls back silently.
+ */
+import { gemmInfo, registerGpujsBackend, setBackend } from '@retro/tensor';
+import type { BackendAttempt, BackendRequest } from '../protocol.js';
+
+export interface BackendChoice {
+  active: string;
+  attempts: BackendAttempt[];
+  isolated: boolean;
+  threads: number;
+}
+
+const registered = new Set<string>();
+
+/** The WebGL2 renderer string, or why there is none (OffscreenCanvas works in workers). */
+function webgl2Renderer(): { renderer?: string; reason?: string } {
+  if (typeof OffscreenCanvas === 'undefined') return { reason: 'no OffscreenCanvas in this context' };
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return { reason: 'the page cannot open a WebGL2 context' };
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return { renderer };
+}
+
+/** A software rasteriser runs "GPU" kernels on the CPU, far slower than the wasm backend (docs/browser-check.md). */
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
+
+function tryGpujs(mode: 'webgpu' | 'webgl2'): string {
+  const name = `gpujs-${mode}`;
+  if (!registered.has(name)) {
+    registerGpujsBackend({ name, mode });
+    registered.add(name);
+  }
+  setBackend(name);
+  return name;
+}
+
+export function chooseBackend(request: BackendRequest): BackendChoice {
+  const attempts: BackendAttempt[] = [];
+  const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+  const done = (active: string): BackendChoice => ({ active, attempts, isolated, threads: active === 'cpu' ? gemmInfo().threads : 0 });
+
+  if (request === 'auto' || request === 'webgpu') {
+    const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+    if (!hasWebGpu) {
+      attempts.push({ name: 'gpujs-webgpu', ok: false, detail: 'navigator.gpu is missing (no WebGPU in this browser or context)' });
+    } else {
+      try {
+        const name = tryGpujs('webgpu');
+        attempts.push({ name, ok: true, detail: 'WebGPU through the gpujs backend' });
+        return done(name);
+      } catch (error) {
+        attempts.push({ name: 'gpujs-webgpu', ok: false, detail: (error as Error).message });
+      }
+    }
+    if (request === 'webgpu') throw new BackendError('WebGPU was asked for but does not start here', attempts);
+  }
+  if (request === 'auto' || request === 'webgl2') {
+    const { renderer, reason } = webgl2Renderer();
+    if (!renderer) {
+      attempts.push({ name: 'gpujs-webgl2', ok: false, detail: reason! });
+    } else if (request === 'auto' && SOFTWARE_GL.test(renderer)) {
+      attempts.push({ name: 'gpujs-webgl2', ok: false, detail: `software renderer (${renderer}): the cpu backend is faster; pick WebGL2 to use it anyway` });
+    } else {
+      try {
+        const name = tryGpujs('webgl2');
+        attempts.push({ name, ok: true, detail: `WebGL2 on ${renderer}` });
+        return done(name);
+      } catch (error) {
+        attempts.push({ name: 'gpujs-webgl2', ok: false, detail: (error as Error).message });
+      }
+    }
+    if (request === 'webgl2') throw new BackendError('WebGL2 was asked for but does not start here', attempts);
+  }
+  setBackend('cpu');
+  const gemm = gemmInfo();
+  attempts.push({
+    name: 'cpu',
+    ok: true,
+    detail: `WebAssembly ${gemm.relaxedSimd ? 'relaxed SIMD' : gemm.simd ? 'SIMD' : '(no SIMD)'}, ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}${isolated ? ' (page is cross-origin isolated)' : ' (page not cross-origin isolated: no shared memory)'}`,
+  });
+  return done('cpu');
+}
+
+export class BackendError extends Error {
+  constructor(
+    message: string,
+    readonly attempts: BackendAttempt[],
+  ) {
+    super(`${message}: ${attempts.map((a) => `${a.name}: ${a.detail}`).join('; ')}`);
+  }
+}
