@@ -207,7 +207,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'backend': {
       requireIdle('switching the backend');
       try {
-        const choice = chooseBackend(message.request);
+        const choice = await chooseBackend(message.request);
         state.backend = choice.active;
         post({ type: 'backend', ...choice });
       } catch (error) {

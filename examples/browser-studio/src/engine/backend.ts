@@ -4,7 +4,7 @@
  * SIMD; it uses more threads only where @retro/tensor can start workers). Every candidate that was
  * tried and not used is reported with its reason, so nothing falls back silently.
  */
-import { gemmInfo, registerGpujsBackend, setBackend } from '@retro/tensor';
+import { gemmInfo, registerGpujsBackend, setBackend, setBackendAsync } from '@retro/tensor';
 import type { BackendAttempt, BackendRequest } from '../protocol.js';
 
 export interface BackendChoice {
@@ -30,29 +30,44 @@ function webgl2Renderer(): { renderer?: string; reason?: string } {
 /** A software rasteriser runs "GPU" kernels on the CPU, far slower than the wasm backend (docs/browser-check.md). */
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
 
-function tryGpujs(mode: 'webgpu' | 'webgl2'): string {
+/** Registers gpujs in `mode` under its own name and makes it current (WebGPU starts asynchronously). */
+async function tryGpujs(mode: 'webgpu' | 'webgl2'): Promise<string> {
   const name = `gpujs-${mode}`;
   if (!registered.has(name)) {
     registerGpujsBackend({ name, mode });
     registered.add(name);
   }
-  setBackend(name);
+  await setBackendAsync(name);
   return name;
 }
 
-export function chooseBackend(request: BackendRequest): BackendChoice {
+/** The WebGPU adapter's description, or why there is none / why auto skips it. */
+async function webGpuAdapter(): Promise<{ description?: string; software?: boolean; reason?: string }> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return { reason: 'navigator.gpu is missing (no WebGPU in this browser or context)' };
+  const adapter = (await gpu.requestAdapter().catch(() => null)) as { info?: Record<string, unknown>; isFallbackAdapter?: boolean } | null;
+  if (!adapter) return { reason: 'navigator.gpu.requestAdapter() found no adapter' };
+  const info = adapter.info ?? {};
+  const description = [info.vendor, info.architecture, info.description].filter((x) => typeof x === 'string' && x.length > 0).join(' ') || 'unnamed adapter';
+  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || SOFTWARE_GL.test(description);
+  return { description, software };
+}
+
+export async function chooseBackend(request: BackendRequest): Promise<BackendChoice> {
   const attempts: BackendAttempt[] = [];
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
   const done = (active: string): BackendChoice => ({ active, attempts, isolated, threads: active === 'cpu' ? gemmInfo().threads : 0 });
 
   if (request === 'auto' || request === 'webgpu') {
-    const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
-    if (!hasWebGpu) {
-      attempts.push({ name: 'gpujs-webgpu', ok: false, detail: 'navigator.gpu is missing (no WebGPU in this browser or context)' });
+    const { description, software, reason } = await webGpuAdapter();
+    if (!description) {
+      attempts.push({ name: 'gpujs-webgpu', ok: false, detail: reason! });
+    } else if (request === 'auto' && software) {
+      attempts.push({ name: 'gpujs-webgpu', ok: false, detail: `software adapter (${description}): the cpu backend is faster; pick WebGPU to use it anyway` });
     } else {
       try {
-        const name = tryGpujs('webgpu');
-        attempts.push({ name, ok: true, detail: 'WebGPU through the gpujs backend' });
+        const name = await tryGpujs('webgpu');
+        attempts.push({ name, ok: true, detail: `WebGPU through the gpujs backend on ${description}` });
         return done(name);
       } catch (error) {
         attempts.push({ name: 'gpujs-webgpu', ok: false, detail: (error as Error).message });
@@ -68,7 +83,7 @@ export function chooseBackend(request: BackendRequest): BackendChoice {
       attempts.push({ name: 'gpujs-webgl2', ok: false, detail: `software renderer (${renderer}): the cpu backend is faster; pick WebGL2 to use it anyway` });
     } else {
       try {
-        const name = tryGpujs('webgl2');
+        const name = await tryGpujs('webgl2');
         attempts.push({ name, ok: true, detail: `WebGL2 on ${renderer}` });
         return done(name);
       } catch (error) {
