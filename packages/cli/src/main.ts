@@ -8,6 +8,7 @@ import { suggest, type CommandSpec, type ParsedOptions } from './args/spec.js';
 import { embedCommand, type EmbedOptions } from './commands/embed.js';
 import { evalCommand, resolveEvalTasks, type EvalOptions } from './commands/eval.js';
 import { exportCommand, type ExportOptions } from './commands/export.js';
+import { tokenizerCommand, type TokenizerOptions } from './commands/tokenizer.js';
 import { TASK_KINDS } from '@retro/eval';
 import { evalOutputTarget, writeEvalOutput } from './io/eval-output.js';
 import { progressPrinter } from './io/progress.js';
@@ -23,7 +24,7 @@ import { reportPrepare } from './pipelines/prepare-report.js';
 import { defaultWiring, type Wiring } from './wiring.js';
 
 export const VERSION: string = packageJson.version;
-export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, finetuneCommand, mineCommand, embedCommand, evalCommand, exportCommand];
+export const COMMANDS: readonly CommandSpec[] = [prepareCommand, pretrainCommand, finetuneCommand, mineCommand, embedCommand, evalCommand, exportCommand, tokenizerCommand];
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -225,6 +226,15 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       }
       const written = writer.finish();
       io.stderr.write(`retro embed: wrote ${writer.count} vectors of dimension ${dim} to ${written.join(' and ')} (${format})\n`);
+      return EXIT.ok;
+    }
+    case 'tokenizer': {
+      const o = options as unknown as TokenizerOptions;
+      for (const input of o.input) requirePath('input', input, 'any', command.name);
+      guardOutput({ command: command.name, output: { option: 'output', path: o.output, kind: 'directory' }, inputs: o.input.map((path) => ({ option: 'input', path })), overwrite: o.overwrite });
+      createOutputDirectory('output', o.output, command.name);
+      const summary = await io.wiring.tokenizer(o, (documents) => io.stderr.write(`retro tokenizer: ${documents.toLocaleString('en')} documents read\n`));
+      io.stderr.write(`retro tokenizer: ${o.type} vocabulary of ${summary.vocabSize} tokens from ${summary.documents} documents (${summary.files} files) written to ${o.output}\n`);
       return EXIT.ok;
     }
     case 'export': {

@@ -13,6 +13,8 @@ import { runPretrain } from './pipelines/pretrain.js';
 import { openEncoder } from './pipelines/embed.js';
 import { runEvaluate, type EvalProgress } from './pipelines/evaluate.js';
 import { runExport } from './pipelines/export.js';
+import { runBuildTokenizer } from './pipelines/build-tokenizer.js';
+import type { TokenizerOptions } from './commands/tokenizer.js';
 import type { ExportOptions } from './commands/export.js';
 import type { EvalResult } from '@retro/eval';
 import { runFinetune, runMine } from './pipelines/finetune.js';
@@ -26,6 +28,8 @@ export interface Wiring {
   evaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult>;
   /** Writes the export folder; returns the main files written. */
   export(options: ExportOptions): Promise<string[]>;
+  /** Builds and saves a vocabulary; `onProgress` gets the documents read so far. */
+  tokenizer(options: TokenizerOptions, onProgress?: (documents: number) => void): Promise<{ vocabSize: number; documents: number; files: number }>;
   finetune(options: FinetuneCliOptions): Promise<unknown>;
   /** Writes options.output; returns counts for the summary line. */
   mine(options: MineCliOptions): Promise<{ queries: number; toppedUp: number; poolSize: number }>;
@@ -45,6 +49,7 @@ export const defaultWiring: Wiring = {
   embed: async (texts, options) => (await cachedEncoder(options)).embed(texts),
   evaluate: runEvaluate,
   export: runExport,
+  tokenizer: runBuildTokenizer,
   finetune: runFinetune,
   mine: runMine,
 };
