@@ -687,13 +687,14 @@ export const SIMD_KERNEL_EXPORTS = [
 ];
 
 /**
- * @param {{ maxPages: number }} opts
+ * @param {{ maxPages: number, shared?: boolean }} opts shared: import a shared memory (the one the
+ *   GEMM's worker threads share, so the same kernels run row blocks on every thread)
  * @returns {string} the module's WAT text
  */
-export function simdKernelsWat({ maxPages }) {
+export function simdKernelsWat({ maxPages, shared = false }) {
   return `(module
   ;; cpu backend non-GEMM kernels, WebAssembly SIMD (no relaxed SIMD); see scripts/simd-kernels-wat.mjs
-  (import "env" "memory" (memory 1 ${maxPages}))
+  (import "env" "memory" (memory 1 ${maxPages}${shared ? ' shared' : ''}))
 ${[gelu(), geluGrad(), softmax('none'), softmax('row'), softmax('scalar'), softmaxGrad(), layerNorm(), layerNormGrad(), ceStats(), ceGrad(), adamw(), dropout(), addRows()].join('\n\n')}
 )
 `;

@@ -21,6 +21,7 @@ import {
   type WasmRuntime,
 } from './runtime.js';
 import { CTRL } from './wasm-bytes.js';
+import { sharedRowKernelsModule } from '../parallel/row-layout.js';
 
 export type { GemmKernel } from './runtime.js';
 
@@ -157,9 +158,25 @@ function ensurePool(rt: WasmRuntime, workers: number): WorkerPool {
   pool ??= new WorkerPool(rt.memory, [
     rt.variant('simd').module,
     relaxedSupported() ? rt.variant('relaxed').module : undefined,
+    sharedRowKernelsModule(),
   ]);
   pool.grow(workers);
   return pool;
+}
+
+/**
+ * Threads the non-GEMM kernels' row jobs may use (the GEMM's count, including the caller), or 1
+ * where workers cannot run (no shared memory or worker_threads: browsers run single-threaded).
+ */
+export function kernelThreads(): number {
+  if (!simdSupported() || !canUseWorkers()) return 1;
+  return options.threads ?? hostThreads();
+}
+
+/** The shared runtime and the pool with `threads - 1` workers started, for a row job. */
+export function kernelPool(threads: number): { runtime: WasmRuntime; pool: WorkerPool | undefined } {
+  const runtime = wasmRuntime();
+  return { runtime, pool: threads > 1 ? ensurePool(runtime, threads - 1) : undefined };
 }
 
 /**

@@ -12,6 +12,7 @@
  * and how many workers may join (CTRL.workers), so changing either needs no restart.
  */
 import { CTRL } from './wasm-bytes.js';
+import { ROW_JOB } from '../parallel/row-layout.js';
 import { nodeBuiltin } from './runtime.js';
 
 /** How long an idle worker spins before it sleeps; short because the cores are shared. */
@@ -22,12 +23,12 @@ const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 (function main() {
-  const { modules, memory, index, GEN, CMD, DONE, KERNEL, WORKERS, spinMs } = workerData;
+  const { modules, memory, index, GEN, CMD, DONE, KERNEL, WORKERS, spinMs, ROW } = workerData;
   // V8 flags are per process, but set it here too in case this isolate checks before instantiating.
   if (modules[1]) { try { require('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch (e) {} }
   const works = [];
   try {
-    for (let i = 0; i < modules.length; i++) {
+    for (let i = 0; i < 2; i++) {
       if (modules[i]) works[i] = new WebAssembly.Instance(modules[i], { env: { memory } }).exports.work;
     }
   } catch (e) {
@@ -35,6 +36,35 @@ const { parentPort, workerData } = require('node:worker_threads');
     return;
   }
   const ctrl = new Int32Array(memory.buffer, 0, 64);
+  // Row-block jobs of the non-GEMM SIMD kernels (kernel code ROW.code): see ../parallel/row-jobs.ts,
+  // whose runBlocks this mirrors. The claim word is count << 32 | next; a block is ours once the
+  // compare-exchange succeeds, and the job cannot be replaced before that block is done, so the
+  // descriptor read after claiming belongs to it.
+  let rowKernels = null;
+  const claim = new BigInt64Array(memory.buffer, ROW.claim, 1);
+  const rowDone = new Int32Array(memory.buffer, ROW.done, 1);
+  const desc = new Float64Array(memory.buffer, ROW.desc, ROW.descLength);
+  const args = [];
+  function rowJob() {
+    if (!rowKernels) {
+      const exports = new WebAssembly.Instance(modules[2], { env: { memory } }).exports;
+      rowKernels = ROW.names.map((name) => exports[name]);
+    }
+    for (;;) {
+      const word = Atomics.load(claim, 0);
+      const next = Number(word & 0xffffffffn);
+      if (next >= Number(word >> 32n)) return;
+      if (Atomics.compareExchange(claim, 0, word, word + 1n) !== word) continue;
+      const n = desc[1], rowsArg = desc[2], blockRows = desc[3], totalRows = desc[4], pad = desc[5];
+      const r0 = next * blockRows;
+      const count = Math.min(blockRows, totalRows - r0);
+      args.length = n;
+      for (let i = 0; i < n; i++) args[i] = desc[8 + i] + r0 * desc[24 + i] + next * desc[40 + i];
+      args[rowsArg] = pad ? (count + 3) & ~3 : count;
+      rowKernels[desc[0]].apply(null, args);
+      Atomics.add(rowDone, 0, 1);
+    }
+  }
   let seen = Atomics.load(ctrl, GEN);
   parentPort.postMessage({ ready: true });
   for (;;) {
@@ -49,7 +79,13 @@ const { parentPort, workerData } = require('node:worker_threads');
     seen = Atomics.load(ctrl, GEN);
     if (Atomics.load(ctrl, CMD) === 1) break;
     if (index >= Atomics.load(ctrl, WORKERS)) continue;
-    const work = works[Atomics.load(ctrl, KERNEL)];
+    const code = Atomics.load(ctrl, KERNEL);
+    if (code === ROW.code) {
+      rowJob();
+      Atomics.notify(rowDone, 0);
+      continue;
+    }
+    const work = works[code];
     if (work) work();
     Atomics.notify(ctrl, DONE);
   }
@@ -64,8 +100,12 @@ interface NodeWorker {
 }
 type WorkerCtor = new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
 
-/** Kernel modules by CTRL.kernel code: [simd, relaxed]; relaxed absent where it does not validate. */
-export type KernelModules = [simd: WebAssembly.Module, relaxed: WebAssembly.Module | undefined];
+/**
+ * Kernel modules by CTRL.kernel code: [simd, relaxed] GEMMs (relaxed absent where it does not
+ * validate), then the non-GEMM SIMD kernels over shared memory, whose row-block jobs run under
+ * code ROW_JOB.code (instantiated in a worker on its first such job).
+ */
+export type KernelModules = [simd: WebAssembly.Module, relaxed: WebAssembly.Module | undefined, rowKernels: WebAssembly.Module];
 
 export class WorkerPool {
   private readonly workers: NodeWorker[] = [];
@@ -117,6 +157,7 @@ export class WorkerPool {
             KERNEL: CTRL.kernel / 4,
             WORKERS: CTRL.workers / 4,
             spinMs: SPIN_MS,
+            ROW: ROW_JOB,
           },
         });
       } catch (error) {

@@ -1,50 +1,59 @@
 /**
  * Host side of the SIMD kernels: same contracts as the plain-JS kernels in ../nn.ts and
- * ../activations.ts, on typed arrays. Each call allocates only its outputs; inputs move through
- * the shared wasm arena in chunks of about CHUNK elements per operand (64 KiB, so every operand
- * of a chunk stays in L2 while the kernel makes its passes), and results are copied out once.
+ * ../activations.ts, on typed arrays. Each call allocates only its outputs. Inputs are copied into
+ * a wasm arena a super-chunk at a time (about 1M elements per operand), the kernel runs on it in
+ * blocks of whole rows (16K elements; ../parallel/row-jobs.ts: on every thread where workers can
+ * run, results bit-identical for any thread count), and results are copied out once.
  */
 import { broadcastStrides } from '../../../shape.js';
-import { regions, simdArena } from './runtime.js';
-
-/** Elements per operand per chunk; rows kernels take max(1, CHUNK / cols) rows. */
-const CHUNK = 1 << 14;
+import { regions } from './runtime.js';
+import { blockRowsFor, BLOCK_ELEMENTS, kernelArena, runRowJob, superRowsFor, type KernelArena, type SimdKernelName } from '../parallel/row-jobs.js';
 
 const pad4 = (n: number): number => (n + 3) & ~3;
-const rowsPerChunk = (cols: number): number => Math.max(1, Math.floor(CHUNK / cols));
+
+/** Byte addresses of the regions (see runtime.ts `regions`) in `arena`, reserved. */
+function place(arena: KernelArena, sizes: readonly number[], who: string): number[] {
+  const { at, total } = regions(sizes);
+  arena.reserve(total, who);
+  return at.map((a) => a + arena.base);
+}
 
 /**
- * The chunk loop every same-length elementwise kernel shares: inputs (all of x's length) are
- * copied chunk by chunk into their arena regions, `run(pointers, length, start)` transforms them
- * (lengths padded to 4 lanes), and the region of input `outputIndex` is read back as the result.
+ * The loop every same-length elementwise kernel shares: inputs (all of x's length) are copied a
+ * super-chunk at a time into their regions, `kernel(args(pointers, start))` runs over it in blocks
+ * of BLOCK_ELEMENTS (the argument `rowsArg` gets each block's padded length, argument i steps
+ * rowStep[i] per element: 4 for pointers, 1 for an element index), and the region of input
+ * `outputIndex` is read back.
  */
-function elementwiseInChunks(
-  kernel: string,
+function elementwise(
+  who: string,
+  kernel: SimdKernelName,
   inputs: readonly Float32Array[],
   outputIndex: number,
-  run: (pointers: readonly number[], paddedLength: number, start: number) => void,
+  args: (pointers: readonly number[], start: number) => number[],
+  rowsArg: number,
+  rowStep: number[],
 ): Float32Array {
   const n = inputs[0]!.length;
   const out = new Float32Array(n);
   if (n === 0) return out;
-  const chunk = Math.min(n, CHUNK);
-  const { at, total } = regions(inputs.map(() => pad4(chunk) * 4));
-  const arena = simdArena();
-  arena.reserve(total, kernel);
-  const heap = arena.f32;
+  const arena = kernelArena(n);
+  const chunk = superRowsFor(BLOCK_ELEMENTS, 1, n);
+  const at = place(arena, inputs.map(() => pad4(chunk) * 4), who);
   const result = at[outputIndex]! >> 2;
   for (let s = 0; s < n; s += chunk) {
     const len = Math.min(chunk, n - s);
+    const heap = arena.f32;
     inputs.forEach((input, i) => heap.set(input.subarray(s, s + len), at[i]! >> 2));
-    run(at, pad4(len), s);
-    out.set(heap.subarray(result, result + len), s);
+    runRowJob(arena, { kernel, args: args(at, s), rowsArg, blockRows: BLOCK_ELEMENTS, rows: len, pad4: true, rowStep });
+    out.set(arena.f32.subarray(result, result + len), s);
   }
   return out;
 }
 
 /** [x] -> gelu(x), exact-erf GELU, elementwise. */
 export function simdGelu(x: Float32Array): Float32Array {
-  return elementwiseInChunks('Gelu', [x], 0, ([px], len) => simdArena().kernels.gelu(px!, px!, len));
+  return elementwise('Gelu', 'gelu', [x], 0, ([px]) => [px!, px!, 0], 2, [4, 4, 0]);
 }
 
 /**
@@ -52,14 +61,19 @@ export function simdGelu(x: Float32Array): Float32Array {
  * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
  */
 export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number): Float32Array {
-  // The hash's element index is start + i: chunks continue the one sequence.
-  return elementwiseInChunks('Dropout', [x], 0, ([px], len, start) => simdArena().kernels.dropout(px!, len, start | 0, seed | 0, threshold | 0, scale));
+  // The hash's element index is the flat index: argument 2 starts at the chunk's start and steps 1.
+  return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, start | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0]);
 }
 
 /** [x, y] of the same length -> x + y. */
 export function simdAdd(x: Float32Array, y: Float32Array): Float32Array {
   // add_rows with one row of the padded length: the padding lanes add garbage nobody reads
-  return elementwiseInChunks('Add', [x, y], 0, ([px, py], len) => simdArena().kernels.add_rows(px!, py!, 1, len));
+  return elementwise('Add', 'add_rows', [x, y], 0, ([px, py]) => [px!, py!, 1, 0], 3, [4, 4, 0, 0]);
+}
+
+/** [x, dy] (same length) -> dy * gelu'(x), elementwise. */
+export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
+  return elementwise('GeluGrad', 'gelu_grad', [x, dy], 1, ([px, pdy]) => [px!, pdy!, 0], 2, [4, 4, 0]);
 }
 
 /** x [R, C] + row [C] on every row -> [R, C] (a bias row). */
@@ -68,29 +82,20 @@ export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
   const rows = cols === 0 ? 0 : x.length / cols;
   const out = new Float32Array(x.length);
   if (rows === 0) return out;
-  const perChunk = Math.min(rows, rowsPerChunk(cols));
-  const {
-    at: [px, pr],
-    total,
-  } = regions([perChunk * cols * 4, cols * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'Add');
-  const heap = arena.f32;
-  heap.set(row, pr >> 2);
+  const arena = kernelArena(x.length);
+  const blockRows = blockRowsFor(cols);
+  const perChunk = superRowsFor(blockRows, cols, rows);
+  const [px, pr] = place(arena, [perChunk * cols * 4, cols * 4], 'Add');
+  arena.f32.set(row, pr >> 2);
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     const s = r0 * cols;
     const len = count * cols;
-    heap.set(x.subarray(s, s + len), px >> 2);
-    arena.kernels.add_rows(px, pr, count, cols);
-    out.set(heap.subarray(px >> 2, (px >> 2) + len), s);
+    arena.f32.set(x.subarray(s, s + len), px >> 2);
+    runRowJob(arena, { kernel: 'add_rows', args: [px, pr, 0, cols], rowsArg: 2, blockRows, rows: count, rowStep: [cols * 4, 0, 0, 0] });
+    out.set(arena.f32.subarray(px >> 2, (px >> 2) + len), s);
   }
   return out;
-}
-
-/** [x, dy] (same length) -> dy * gelu'(x), elementwise. */
-export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
-  return elementwiseInChunks('GeluGrad', [x, dy], 1, ([px, pdy], len) => simdArena().kernels.gelu_grad(px!, pdy!, len));
 }
 
 /**
@@ -109,17 +114,11 @@ export function simdSoftmax(
   const rows = cols === 0 ? 0 : x.length / cols;
   const out = new Float32Array(x.length);
   if (rows === 0) return out;
-  const perChunk = Math.min(rows, rowsPerChunk(cols));
-  const {
-    at: [px, poffs, pmask],
-    total,
-  } = regions([perChunk * cols * 4, perChunk * 4, mask ? mask.length * 4 : 0]);
-  const arena = simdArena();
-  arena.reserve(total, 'Softmax');
-  const heap = arena.f32;
-  const offs = arena.i32;
-  const kernels = arena.kernels;
-  let run = kernels.softmax_none;
+  const arena = kernelArena(x.length);
+  const blockRows = blockRowsFor(cols);
+  const perChunk = superRowsFor(blockRows, cols, rows);
+  const [px, poffs, pmask] = place(arena, [perChunk * cols * 4, perChunk * 4, mask ? mask.length * 4 : 0], 'Softmax');
+  let kernel: SimdKernelName = 'softmax_none';
   // Leading-dim index of the next row and its mask offset, advanced odometer-style.
   const lead = shape.length - 1;
   const idx = new Array<number>(lead).fill(0);
@@ -127,13 +126,14 @@ export function simdSoftmax(
   let offset = 0;
   if (mask && maskShape) {
     strides = broadcastStrides(maskShape, shape);
-    run = strides[lead] === 0 ? kernels.softmax_scalar : kernels.softmax_row;
-    heap.set(mask, pmask >> 2);
+    kernel = strides[lead] === 0 ? 'softmax_scalar' : 'softmax_row';
+    arena.f32.set(mask, pmask >> 2);
   }
   const x0 = px >> 2;
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     if (mask) {
+      const offs = arena.i32;
       for (let k = 0; k < count; k++) {
         offs[(poffs >> 2) + k] = offset;
         for (let d = lead - 1; d >= 0; d--) {
@@ -145,9 +145,9 @@ export function simdSoftmax(
       }
     }
     const len = count * cols;
-    heap.set(x.subarray(r0 * cols, r0 * cols + len), x0);
-    run(px, count, cols, pmask, poffs);
-    out.set(heap.subarray(x0, x0 + len), r0 * cols);
+    arena.f32.set(x.subarray(r0 * cols, r0 * cols + len), x0);
+    runRowJob(arena, { kernel, args: [px, 0, cols, pmask, poffs], rowsArg: 1, blockRows, rows: count, rowStep: [cols * 4, 0, 0, 0, 4] });
+    out.set(arena.f32.subarray(x0, x0 + len), r0 * cols);
   }
   return out;
 }
@@ -157,22 +157,18 @@ export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number)
   const rows = cols === 0 ? 0 : y.length / cols;
   const out = new Float32Array(y.length);
   if (rows === 0) return out;
-  const perChunk = Math.min(rows, rowsPerChunk(cols));
-  const {
-    at: [py, pdy],
-    total,
-  } = regions([perChunk * cols * 4, perChunk * cols * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'SoftmaxGrad');
-  const heap = arena.f32;
+  const arena = kernelArena(y.length);
+  const blockRows = blockRowsFor(cols);
+  const perChunk = superRowsFor(blockRows, cols, rows);
+  const [py, pdy] = place(arena, [perChunk * cols * 4, perChunk * cols * 4], 'SoftmaxGrad');
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     const s = r0 * cols;
     const len = count * cols;
-    heap.set(y.subarray(s, s + len), py >> 2);
-    heap.set(dy.subarray(s, s + len), pdy >> 2);
-    arena.kernels.softmax_grad(py, pdy, count, cols);
-    out.set(heap.subarray(pdy >> 2, (pdy >> 2) + len), s);
+    arena.f32.set(y.subarray(s, s + len), py >> 2);
+    arena.f32.set(dy.subarray(s, s + len), pdy >> 2);
+    runRowJob(arena, { kernel: 'softmax_grad', args: [py, pdy, 0, cols], rowsArg: 2, blockRows, rows: count, rowStep: [cols * 4, cols * 4, 0, 0] });
+    out.set(arena.f32.subarray(pdy >> 2, (pdy >> 2) + len), s);
   }
   return out;
 }
@@ -190,22 +186,26 @@ export function simdLayerNorm(
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   if (rows === 0) return { y, mean, rstd };
-  const perChunk = Math.min(rows, rowsPerChunk(hidden));
-  const {
-    at: [px, pg, pb, pmean, prstd],
-    total,
-  } = regions([perChunk * hidden * 4, hidden * 4, hidden * 4, perChunk * 4, perChunk * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'LayerNorm');
-  const heap = arena.f32;
-  heap.set(gamma.subarray(0, hidden), pg >> 2);
-  heap.set(beta.subarray(0, hidden), pb >> 2);
+  const arena = kernelArena(x.length);
+  const blockRows = blockRowsFor(hidden);
+  const perChunk = superRowsFor(blockRows, hidden, rows);
+  const [px, pg, pb, pmean, prstd] = place(arena, [perChunk * hidden * 4, hidden * 4, hidden * 4, perChunk * 4, perChunk * 4], 'LayerNorm');
+  arena.f32.set(gamma.subarray(0, hidden), pg >> 2);
+  arena.f32.set(beta.subarray(0, hidden), pb >> 2);
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     const s = r0 * hidden;
     const len = count * hidden;
-    heap.set(x.subarray(s, s + len), px >> 2);
-    arena.kernels.layer_norm(px, pg, pb, pmean, prstd, count, hidden, eps);
+    arena.f32.set(x.subarray(s, s + len), px >> 2);
+    runRowJob(arena, {
+      kernel: 'layer_norm',
+      args: [px, pg, pb, pmean, prstd, 0, hidden, eps],
+      rowsArg: 5,
+      blockRows,
+      rows: count,
+      rowStep: [hidden * 4, 0, 0, 4, 4, 0, 0, 0],
+    });
+    const heap = arena.f32;
     y.set(heap.subarray(px >> 2, (px >> 2) + len), s);
     mean.set(heap.subarray(pmean >> 2, (pmean >> 2) + count), r0);
     rstd.set(heap.subarray(prstd >> 2, (prstd >> 2) + count), r0);
@@ -214,8 +214,9 @@ export function simdLayerNorm(
 }
 
 /**
- * dy, x [R, H], gamma [H], mean [R], rstd [R] -> dx [R, H], dgamma [H], dbeta [H]; dgamma and
- * dbeta are summed over rows in float64 inside the arena.
+ * dy, x [R, H], gamma [H], mean [R], rstd [R] -> dx [R, H], dgamma [H], dbeta [H]. Each block of
+ * rows sums its dgamma/dbeta terms in float64 into a slot of its own; the slots are added in block
+ * order, so the sums do not depend on which thread ran which block.
  */
 export function simdLayerNormGrad(
   dy: Float32Array,
@@ -230,40 +231,61 @@ export function simdLayerNormGrad(
   const dGamma = new Float32Array(hidden);
   const dBeta = new Float32Array(hidden);
   if (rows === 0 || hidden === 0) return { dx, dGamma, dBeta };
-  const perChunk = Math.min(rows, rowsPerChunk(hidden));
-  const {
-    at: [pdy, px, pg, pmean, prstd, pdg, pdb],
-    total,
-  } = regions([perChunk * hidden * 4, perChunk * hidden * 4, hidden * 4, perChunk * 4, perChunk * 4, hidden * 8, hidden * 8]);
-  const arena = simdArena();
-  arena.reserve(total, 'LayerNormGrad');
-  const heap = arena.f32;
-  const heap64 = arena.f64;
-  heap.set(gamma.subarray(0, hidden), pg >> 2);
-  heap64.fill(0, pdg >> 3, (pdg >> 3) + hidden);
-  heap64.fill(0, pdb >> 3, (pdb >> 3) + hidden);
+  const arena = kernelArena(x.length);
+  const blockRows = blockRowsFor(hidden);
+  const perChunk = superRowsFor(blockRows, hidden, rows);
+  const slots = Math.ceil(perChunk / blockRows);
+  const [pdy, px, pg, pmean, prstd, pdg, pdb] = place(
+    arena,
+    [perChunk * hidden * 4, perChunk * hidden * 4, hidden * 4, perChunk * 4, perChunk * 4, slots * hidden * 8, slots * hidden * 8],
+    'LayerNormGrad',
+  );
+  arena.f32.set(gamma.subarray(0, hidden), pg >> 2);
+  const sumGamma = new Float64Array(hidden);
+  const sumBeta = new Float64Array(hidden);
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     const s = r0 * hidden;
     const len = count * hidden;
+    const heap = arena.f32;
     heap.set(dy.subarray(s, s + len), pdy >> 2);
     heap.set(x.subarray(s, s + len), px >> 2);
     heap.set(mean.subarray(r0, r0 + count), pmean >> 2);
     heap.set(rstd.subarray(r0, r0 + count), prstd >> 2);
-    arena.kernels.layer_norm_grad(pdy, px, pg, pmean, prstd, count, hidden, pdg, pdb);
-    dx.set(heap.subarray(pdy >> 2, (pdy >> 2) + len), s);
+    const used = Math.ceil(count / blockRows);
+    arena.f64.fill(0, pdg >> 3, (pdg >> 3) + used * hidden);
+    arena.f64.fill(0, pdb >> 3, (pdb >> 3) + used * hidden);
+    runRowJob(arena, {
+      kernel: 'layer_norm_grad',
+      args: [pdy, px, pg, pmean, prstd, 0, hidden, pdg, pdb],
+      rowsArg: 5,
+      blockRows,
+      rows: count,
+      rowStep: [hidden * 4, hidden * 4, 0, 4, 4, 0, 0, 0, 0],
+      blockStep: [0, 0, 0, 0, 0, 0, 0, hidden * 8, hidden * 8],
+    });
+    dx.set(arena.f32.subarray(pdy >> 2, (pdy >> 2) + len), s);
+    const heap64 = arena.f64;
+    for (let b = 0; b < used; b++) {
+      const g0 = (pdg >> 3) + b * hidden;
+      const b0 = (pdb >> 3) + b * hidden;
+      for (let h = 0; h < hidden; h++) {
+        sumGamma[h] += heap64[g0 + h];
+        sumBeta[h] += heap64[b0 + h];
+      }
+    }
   }
   for (let h = 0; h < hidden; h++) {
-    dGamma[h] = heap64[(pdg >> 3) + h];
-    dBeta[h] = heap64[(pdb >> 3) + h];
+    dGamma[h] = sumGamma[h];
+    dBeta[h] = sumBeta[h];
   }
   return { dx, dGamma, dBeta };
 }
 
 /**
  * logits [N, C], labels [N] (already checked: each in [0, C) or ignoreIndex) -> loss (mean over
- * counted rows of logSumExp - logit[label], summed in float64) and logSumExp [N] (0 for ignored
- * rows). Only counted rows are copied into the arena.
+ * counted rows of logSumExp - logit[label], summed in float64 in row order) and logSumExp [N]
+ * (0 for ignored rows). Only counted rows are copied into the arena.
  */
 export function simdCrossEntropy(
   logits: Float32Array,
@@ -274,39 +296,30 @@ export function simdCrossEntropy(
 ): { loss: number; logSumExp: Float32Array } {
   const logSumExp = new Float32Array(rows);
   if (rows === 0 || classes === 0) return { loss: 0, logSumExp };
-  const perChunk = Math.min(rows, rowsPerChunk(classes));
-  const {
-    at: [pl, pstats, pidx],
-    total,
-  } = regions([perChunk * classes * 4, perChunk * 16, perChunk * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'CrossEntropy');
-  const heap = arena.f32;
-  const heap64 = arena.f64;
-  const pending = arena.i32;
-  const i0 = pidx >> 2;
+  const counted: number[] = [];
+  for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted.push(r);
+  if (counted.length === 0) return { loss: 0, logSumExp };
+  const arena = kernelArena(counted.length * classes);
+  const blockRows = blockRowsFor(classes);
+  const perChunk = superRowsFor(blockRows, classes, counted.length);
+  const [pl, pstats] = place(arena, [perChunk * classes * 4, perChunk * 16], 'CrossEntropy');
   let sum = 0;
-  let counted = 0;
-  let count = 0;
-  const flush = (): void => {
-    arena.kernels.ce_stats(pl, count, classes, pstats);
+  for (let k0 = 0; k0 < counted.length; k0 += perChunk) {
+    const count = Math.min(perChunk, counted.length - k0);
     for (let k = 0; k < count; k++) {
-      const r = pending[i0 + k];
+      const r = counted[k0 + k];
+      arena.f32.set(logits.subarray(r * classes, (r + 1) * classes), (pl >> 2) + k * classes);
+    }
+    runRowJob(arena, { kernel: 'ce_stats', args: [pl, 0, classes, pstats], rowsArg: 1, blockRows, rows: count, rowStep: [classes * 4, 0, 0, 16] });
+    const heap64 = arena.f64;
+    for (let k = 0; k < count; k++) {
+      const r = counted[k0 + k];
       const lse = heap64[(pstats >> 3) + 2 * k] + Math.log(heap64[(pstats >> 3) + 2 * k + 1]);
       logSumExp[r] = lse;
       sum += lse - logits[r * classes + labels[r]];
     }
-    counted += count;
-    count = 0;
-  };
-  for (let r = 0; r < rows; r++) {
-    if (labels[r] === ignoreIndex) continue;
-    heap.set(logits.subarray(r * classes, (r + 1) * classes), (pl >> 2) + count * classes);
-    pending[i0 + count++] = r;
-    if (count === perChunk) flush();
   }
-  if (count > 0) flush();
-  return { loss: counted === 0 ? 0 : sum / counted, logSumExp };
+  return { loss: sum / counted.length, logSumExp };
 }
 
 /**
@@ -323,40 +336,31 @@ export function simdCrossEntropyGrad(
   ignoreIndex: number,
 ): Float32Array {
   const out = new Float32Array(rows * classes);
-  let counted = 0;
-  for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted++;
-  if (counted === 0 || classes === 0) return out;
-  const factor = dLoss / counted;
-  const perChunk = Math.min(counted, rowsPerChunk(classes));
-  const {
-    at: [pl, plse, pidx],
-    total,
-  } = regions([perChunk * classes * 4, perChunk * 4, perChunk * 4]);
-  const arena = simdArena();
-  arena.reserve(total, 'CrossEntropyGrad');
-  const heap = arena.f32;
-  const pending = arena.i32;
-  const i0 = pidx >> 2;
+  const counted: number[] = [];
+  for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted.push(r);
+  if (counted.length === 0 || classes === 0) return out;
+  const factor = dLoss / counted.length;
+  const arena = kernelArena(counted.length * classes);
+  const blockRows = blockRowsFor(classes);
+  const perChunk = superRowsFor(blockRows, classes, counted.length);
+  const [pl, plse] = place(arena, [perChunk * classes * 4, perChunk * 4], 'CrossEntropyGrad');
   const l0 = pl >> 2;
-  let count = 0;
-  const flush = (): void => {
-    arena.kernels.ce_grad(pl, count, classes, plse, factor);
+  for (let k0 = 0; k0 < counted.length; k0 += perChunk) {
+    const count = Math.min(perChunk, counted.length - k0);
     for (let k = 0; k < count; k++) {
-      const r = pending[i0 + k];
+      const r = counted[k0 + k];
+      arena.f32.set(logits.subarray(r * classes, (r + 1) * classes), l0 + k * classes);
+      arena.f32[(plse >> 2) + k] = logSumExp[r];
+    }
+    runRowJob(arena, { kernel: 'ce_grad', args: [pl, 0, classes, plse, factor], rowsArg: 1, blockRows, rows: count, rowStep: [classes * 4, 0, 0, 4, 0] });
+    const heap = arena.f32;
+    for (let k = 0; k < count; k++) {
+      const r = counted[k0 + k];
       const base = r * classes;
       out.set(heap.subarray(l0 + k * classes, l0 + (k + 1) * classes), base);
       out[base + labels[r]] -= factor;
     }
-    count = 0;
-  };
-  for (let r = 0; r < rows; r++) {
-    if (labels[r] === ignoreIndex) continue;
-    heap.set(logits.subarray(r * classes, (r + 1) * classes), l0 + count * classes);
-    heap[(plse >> 2) + count] = logSumExp[r];
-    pending[i0 + count++] = r;
-    if (count === perChunk) flush();
   }
-  if (count > 0) flush();
   return out;
 }
 
@@ -373,27 +377,32 @@ export interface AdamWHyper {
 export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamWHyper): void {
   const n = p.length;
   if (n === 0) return;
-  const chunk = Math.min(n, CHUNK);
+  const arena = kernelArena(n);
+  const chunk = superRowsFor(BLOCK_ELEMENTS, 1, n);
   const bytes = pad4(chunk) * 4;
-  const {
-    at: [pp, pg, pm, pv],
-    total,
-  } = regions([bytes, bytes, bytes, bytes]);
-  const arena = simdArena();
-  arena.reserve(total, 'AdamW');
-  const heap = arena.f32;
+  const [pp, pg, pm, pv] = place(arena, [bytes, bytes, bytes, bytes], 'AdamW');
   const decay = 1 - h.lr * h.weightDecay;
   const stepSize = h.lr / (1 - h.beta1 ** h.step);
   const invCorrection2 = 1 / Math.sqrt(1 - h.beta2 ** h.step);
   for (let s = 0; s < n; s += chunk) {
     const len = Math.min(chunk, n - s);
+    const heap = arena.f32;
     heap.set(p.subarray(s, s + len), pp >> 2);
     heap.set(g.subarray(s, s + len), pg >> 2);
     heap.set(m.subarray(s, s + len), pm >> 2);
     heap.set(v.subarray(s, s + len), pv >> 2);
-    arena.kernels.adamw(pp, pg, pm, pv, pad4(len), decay, stepSize, invCorrection2, h.eps, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2);
-    p.set(heap.subarray(pp >> 2, (pp >> 2) + len), s);
-    m.set(heap.subarray(pm >> 2, (pm >> 2) + len), s);
-    v.set(heap.subarray(pv >> 2, (pv >> 2) + len), s);
+    runRowJob(arena, {
+      kernel: 'adamw',
+      args: [pp, pg, pm, pv, 0, decay, stepSize, invCorrection2, h.eps, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2],
+      rowsArg: 4,
+      blockRows: BLOCK_ELEMENTS,
+      rows: len,
+      pad4: true,
+      rowStep: [4, 4, 4, 4],
+    });
+    const out = arena.f32;
+    p.set(out.subarray(pp >> 2, (pp >> 2) + len), s);
+    m.set(out.subarray(pm >> 2, (pm >> 2) + len), s);
+    v.set(out.subarray(pv >> 2, (pv >> 2) + len), s);
   }
 }
