@@ -32,7 +32,7 @@ export class BertSelfAttention extends Module {
     return multiHeadAttention(this.query.forward(hidden), this.key.forward(keyValue), this.value.forward(keyValue), {
       heads: this.numHeads,
       mask: additiveMask ?? undefined,
-      dropProbabilities: (probabilities) => this.dropout.forward(probabilities),
+      probabilityDropout: this.dropout,
     });
   }
 }

@@ -52,7 +52,7 @@ export class EnhancedDecoderLayer extends Module {
     const context = multiHeadAttention(this.query.forward(h1), this.key.forward(h2), this.value.forward(h2), {
       heads: this.config.numAttentionHeads,
       mask: maskM,
-      dropProbabilities: (p) => this.attentionDropout.forward(p),
+      probabilityDropout: this.attentionDropout,
     });
     const attentionOutput = this.attention_layer_norm.forward(add(this.hiddenDropout.forward(this.dense.forward(context)), h1));
     const feedForward = this.output_dense.forward(gelu(this.intermediate.forward(attentionOutput)));

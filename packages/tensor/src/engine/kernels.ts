@@ -110,6 +110,20 @@ export const KERNELS = {
   AdamW: 'AdamW',
   /** In place: [acc, x] -> [] ; acc += x (same shape). Used to accumulate gradients. */
   AddInPlace: 'AddInPlace',
+  /**
+   * Multi-head attention without [B, heads, Lq, Lk] tensors.
+   * [q [B, Lq, H], k [B, Lk, H], v [B, Lk, H]] or [q, k, v, mask] {heads, scale, p, seed} -> [out [B, Lq, H]].
+   * Head h is columns h*d .. (h+1)*d - 1 (d = H / heads). out = P' v per head, with
+   * P = softmax(fround(q k^T) * scale + mask) (mask float32 additive, [B, 1, 1, Lk] or [B, 1, Lq, Lk]) and
+   * P' = Dropout(P) {p, seed} over the flat index of [B, heads, Lq, Lk] (p = 0: P' = P): exactly the
+   * unfused MatMul {transB, alpha: scale} -> Softmax -> Dropout -> MatMul on split heads.
+   */
+  FusedAttention: 'FusedAttention',
+  /**
+   * [q, k, v, dOut [B, Lq, H]] or [q, k, v, dOut, mask] {heads, scale, p, seed} -> [dq, dk, dv]:
+   * FusedAttention's gradients; the probabilities are recomputed, not stored.
+   */
+  FusedAttentionGrad: 'FusedAttentionGrad',
 } as const;
 
 export type KernelName = (typeof KERNELS)[keyof typeof KERNELS];
@@ -152,6 +166,8 @@ export type KernelAttrMap = {
   Cast: { dtype: DType };
   AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
   AddInPlace: NoAttrs;
+  FusedAttention: { heads: number; scale: number; p: number; seed: number };
+  FusedAttentionGrad: { heads: number; scale: number; p: number; seed: number };
 };
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -217,6 +233,8 @@ export const KERNEL_ATTRS: { [K in KernelName]: { [A in keyof KernelAttrMap[K]]-
     step: required('integer'),
   },
   AddInPlace: {},
+  FusedAttention: { heads: required('integer'), scale: required('number'), p: optional('probability', 0), seed: optional('uint32', 0) },
+  FusedAttentionGrad: { heads: required('integer'), scale: required('number'), p: optional('probability', 0), seed: optional('uint32', 0) },
 };
 
 /**

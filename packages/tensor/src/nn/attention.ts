@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor.js';
-import { matmul, permute, reshape, softmax, fromHostArray } from '../ops/index.js';
+import { matmul, permute, reshape, softmax, fromHostArray, fusedAttention } from '../ops/index.js';
+import type { Dropout } from './layers.js';
 import { formatShape } from '../shape.js';
 
 /** float32's lowest value: the additive mask value HF uses (torch.finfo(float32).min). */
@@ -9,8 +10,13 @@ export interface AttentionOptions {
   heads: number;
   /** Additive mask broadcastable to [B, heads, Lq, Lk], e.g. [B, 1, 1, Lk] or [B, 1, Lq, Lk]. */
   mask?: Tensor;
-  /** Applied to the attention probabilities (dropout in training). */
+  /** Applied to the attention probabilities (dropout in training); forces the unfused path. */
   dropProbabilities?: (probabilities: Tensor) => Tensor;
+  /**
+   * Dropout on the probabilities, applied inside the fused kernel (FusedAttention: no
+   * [B, heads, Lq, Lk] tensors); same masks and generator draws as `dropProbabilities: (p) => dropout.forward(p)`.
+   */
+  probabilityDropout?: Dropout;
 }
 
 /** [B, L, H] -> [B, heads, L, H/heads]. */
@@ -23,6 +29,7 @@ function splitHeads(x: Tensor, heads: number): Tensor {
  * Scaled dot-product attention over `heads` heads, as BERT's self-attention computes it:
  * softmax(q k^T / sqrt(d_head) + mask) v.
  * query [B, Lq, H], key and value [B, Lk, H] (already projected) -> [B, Lq, H].
+ * Runs the FusedAttention kernel unless `dropProbabilities` asks for the unfused ops.
  */
 export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions): Tensor {
   const { heads } = options;
@@ -31,6 +38,16 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, op
     throw new Error(
       `multiHeadAttention: query ${formatShape(query.shape)}, key ${formatShape(key.shape)}, value ${formatShape(value.shape)} with ${heads} heads: expected [B, Lq, H], [B, Lk, H], [B, Lk, H] with H divisible by heads`,
     );
+  }
+  const m = options.mask?.shape;
+  const fusable = !m || (m.length === 4 && (m[0] === batch || m[0] === 1) && m[1] === 1 && (m[2] === 1 || m[2] === queryLength) && m[3] === key.shape[1]);
+  if (!options.dropProbabilities && fusable) {
+    const seed = options.probabilityDropout?.drawSeed() ?? null;
+    return fusedAttention(query, key, value, {
+      heads,
+      mask: options.mask,
+      dropout: seed === null ? undefined : { p: options.probabilityDropout!.p, seed },
+    });
   }
   const q = splitHeads(query, heads);
   const k = splitHeads(key, heads);

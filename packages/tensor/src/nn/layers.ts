@@ -78,4 +78,14 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { generator: this.generator(), training: this.training });
   }
+
+  /**
+   * The seed `forward` would draw for its mask, drawn now (null where forward would be the
+   * identity and draw nothing: eval mode or p = 0), for kernels that apply this dropout inside
+   * them (FusedAttention), so the generator advances exactly as with `forward`.
+   */
+  drawSeed(): number | null {
+    if (!this.training || this.p === 0) return null;
+    return this.generator().nextUint32();
+  }
 }

@@ -8,3 +8,4 @@ export * from './shape-ops.js';
 export * from './matmul.js';
 export * from './nn.js';
 export { fromHostArray } from './kernel-call.js';
+export * from './attention.js';

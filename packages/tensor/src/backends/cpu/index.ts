@@ -8,6 +8,7 @@ import { nnKernels } from './nn.js';
 import { matmulKernels, setCpuGemm } from './matmul.js';
 import { gemm } from './gemm/index.js';
 import { activationKernels } from './activations.js';
+import { attentionKernels } from './attention.js';
 
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './matmul.js';
 export { gemm, gemmInfo, setGemmThreads, shutdownGemm } from './gemm/index.js';
@@ -20,7 +21,7 @@ export function registerCpuBackend(): void {
   registered = true;
   // The WebAssembly SIMD GEMM (threaded); it picks plain JS itself only where wasm SIMD is absent.
   setCpuGemm(gemm);
-  const kernels = kernelTable(CPU, [elementwiseKernels, activationKernels, layoutKernels, reduceKernels, nnKernels, matmulKernels]);
+  const kernels = kernelTable(CPU, [elementwiseKernels, activationKernels, layoutKernels, reduceKernels, nnKernels, matmulKernels, attentionKernels]);
   registerBackend(
     CPU,
     () => ({

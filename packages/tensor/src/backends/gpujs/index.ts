@@ -22,6 +22,7 @@ import { embeddingKernels } from './kernels/embedding.js';
 import { normKernels } from './kernels/norm.js';
 import { softmaxKernels } from './kernels/softmax.js';
 import { optimKernels } from './kernels/optim.js';
+import { attentionKernels } from './kernels/attention.js';
 
 export { GpujsBackend, type GpujsBackendOptions, type GpujsInfo } from './backend.js';
 export { GPUJS_MODES, probeGpujsModes, type GpujsMode, type GpujsModeRequest } from './modes.js';
@@ -45,6 +46,7 @@ const gpujsProgramKernels = kernelTable('gpujs', [
   normKernels,
   softmaxKernels,
   optimKernels,
+  attentionKernels,
 ]);
 
 /** Every kernel of the contract as WGSL (webgpu mode). */

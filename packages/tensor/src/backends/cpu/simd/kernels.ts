@@ -60,9 +60,10 @@ export function simdGelu(x: Float32Array): Float32Array {
  * [x] -> x * mask, the Dropout kernel's mask (engine/dropout-mask.ts) hashed four lanes at a
  * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
  */
-export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number): Float32Array {
-  // The hash's element index is the flat index: argument 2 starts at the chunk's start and steps 1.
-  return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, start | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0]);
+export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number, indexOffset = 0): Float32Array {
+  // The hash's element index is the flat index (+ indexOffset when x is a block of a larger
+  // tensor): argument 2 starts at the chunk's start and steps 1.
+  return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, (indexOffset + start) | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0]);
 }
 
 /** [x, y] of the same length -> x + y. */

@@ -1,0 +1,208 @@
+/**
+ * FusedAttention / FusedAttentionGrad on the cpu: one batch row at a time (all its heads), so the
+ * largest temporaries are [heads, Lq, Lk] for one row instead of [B, heads, Lq, Lk] for the batch,
+ * and the backward recomputes the probabilities instead of keeping them (as flash attention does).
+ *
+ * Each step is the kernel the unfused ops would run (the GEMM, then the product's scale epilogue,
+ * the SIMD softmax with the additive mask, the hash dropout at the flat [B, heads, Lq, Lk] index,
+ * the softmax gradient), so the result equals the unfused path's; the GEMMs of a row (heads x Lq x
+ * Lk x d multiply-adds) and the row kernels are big enough to run on every thread.
+ */
+import type { KernelAttrMap, KernelGroup, TensorInfo } from '../../engine/kernels.js';
+import { dropoutHash, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
+import { formatShape } from '../../shape.js';
+import { getCpuGemm } from './matmul.js';
+import { floats, output } from './storage.js';
+import { simdDropout, simdKernelsActive, simdSoftmax, simdSoftmaxGrad } from './simd/index.js';
+
+interface Plan {
+  batch: number;
+  lq: number;
+  lk: number;
+  hidden: number;
+  heads: number;
+  d: number;
+  scale: number;
+  p: number;
+  seed: number;
+  mask: Float32Array | null;
+  /** Mask rows per batch row: 1 ([B, 1, 1, Lk]) or Lq ([B, 1, Lq, Lk]); mask batch stride in elements. */
+  maskRows: number;
+  maskBatchStride: number;
+}
+
+function plan(kernel: string, q: TensorInfo, k: TensorInfo, v: TensorInfo, mask: TensorInfo | undefined, attrs: KernelAttrMap['FusedAttention']): Plan {
+  const [batch, lq, hidden] = q.shape;
+  const { heads, scale } = attrs;
+  const bad =
+    q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3 || k.shape[0] !== batch || v.shape[0] !== batch ||
+    k.shape[2] !== hidden || v.shape[2] !== hidden || k.shape[1] !== v.shape[1] || !Number.isInteger(heads) || heads < 1 || hidden % heads !== 0;
+  if (bad) {
+    throw new Error(`cpu kernel ${kernel}: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}, heads ${heads}: expected [B, Lq, H], [B, Lk, H], [B, Lk, H] with H divisible by heads`);
+  }
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`cpu kernel ${kernel}: attr 'scale' must be a finite number, got ${String(scale)}`);
+  const lk = k.shape[1];
+  const { p, seed } = attrs;
+  let maskRows = 1;
+  let maskBatchStride = 0;
+  if (mask) {
+    const s = mask.shape;
+    const ok = s.length === 4 && (s[0] === batch || s[0] === 1) && s[1] === 1 && (s[2] === 1 || s[2] === lq) && s[3] === lk;
+    if (!ok) throw new Error(`cpu kernel ${kernel}: mask ${formatShape(s)} must be [${batch}, 1, 1, ${lk}] or [${batch}, 1, ${lq}, ${lk}] for q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
+    maskRows = s[2];
+    maskBatchStride = s[0] === 1 ? 0 : maskRows * lk;
+  }
+  return { batch, lq, lk, hidden, heads, d: hidden / heads, scale, p, seed, mask: mask ? floats(mask) : null, maskRows, maskBatchStride };
+}
+
+/** [B, L, H] row b -> [heads, L, d] (head-major, dense). */
+function gatherHeads(src: Float32Array, b: number, length: number, P: Plan, dst: Float32Array): void {
+  const { hidden, heads, d } = P;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < length; i++) {
+      const from = (b * length + i) * hidden + h * d;
+      dst.set(src.subarray(from, from + d), (h * length + i) * d);
+    }
+  }
+}
+
+/** [heads, L, d] -> row b of [B, L, H]. */
+function scatterHeads(src: Float32Array, b: number, length: number, P: Plan, dst: Float32Array): void {
+  const { hidden, heads, d } = P;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < length; i++) {
+      const to = (b * length + i) * hidden + h * d;
+      dst.set(src.subarray((h * length + i) * d, (h * length + i + 1) * d), to);
+    }
+  }
+}
+
+/** c[i] *= alpha: the MatMul kernel's epilogue for alpha != 1. */
+function scaleInPlace(c: Float32Array, alpha: number): void {
+  if (alpha !== 1) for (let i = 0; i < c.length; i++) c[i] *= alpha;
+}
+
+/** Softmax of row b's scores [heads, Lq, Lk] with its mask rows: what the Softmax kernel computes. */
+function softmaxRow(scores: Float32Array, b: number, P: Plan): Float32Array {
+  const { heads, lq, lk, mask } = P;
+  const maskSlice = mask ? mask.subarray(b * P.maskBatchStride, b * P.maskBatchStride + P.maskRows * lk) : undefined;
+  if (simdKernelsActive()) return simdSoftmax(scores, [heads, lq, lk], maskSlice, maskSlice ? [1, P.maskRows, lk] : undefined);
+  const out = new Float32Array(scores.length);
+  const plus = new Float32Array(lk);
+  for (let r = 0; r < heads * lq; r++) {
+    const base = r * lk;
+    const maskBase = maskSlice ? ((r % lq) % P.maskRows) * lk : 0;
+    // float32(x + mask), as the Softmax kernel's JS path materialises it.
+    for (let c = 0; c < lk; c++) plus[c] = maskSlice ? scores[base + c] + maskSlice[maskBase + c] : scores[base + c];
+    let max = -Infinity;
+    for (let c = 0; c < lk; c++) if (plus[c] > max) max = plus[c];
+    if (max === -Infinity) max = 0;
+    let total = 0;
+    for (let c = 0; c < lk; c++) {
+      const e = Math.exp(plus[c] - max);
+      out[base + c] = e;
+      total += e;
+    }
+    const inverse = 1 / total;
+    for (let c = 0; c < lk; c++) out[base + c] *= inverse;
+  }
+  return out;
+}
+
+/** The Dropout kernel's mask applied to row b's [heads, Lq, Lk] block (flat index offset by the row). */
+function dropoutRow(x: Float32Array, b: number, P: Plan): Float32Array {
+  if (P.p === 0) return x;
+  const offset = b * P.heads * P.lq * P.lk;
+  if (simdKernelsActive()) return simdDropout(x, dropoutThreshold(P.p), dropoutScale(P.p), P.seed, offset);
+  const threshold = dropoutThreshold(P.p);
+  const scale = dropoutScale(P.p);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * (dropoutHash(P.seed >>> 0, offset + i) < threshold ? 0 : scale);
+  return out;
+}
+
+function softmaxGradRow(y: Float32Array, dy: Float32Array, P: Plan): Float32Array {
+  const cols = P.lk;
+  if (simdKernelsActive()) return simdSoftmaxGrad(y, dy, cols);
+  const out = new Float32Array(y.length);
+  for (let base = 0; base < y.length; base += cols) {
+    let dot = 0;
+    for (let c = 0; c < cols; c++) dot += dy[base + c] * y[base + c];
+    for (let c = 0; c < cols; c++) out[base + c] = y[base + c] * (dy[base + c] - dot);
+  }
+  return out;
+}
+
+/** Row b's probabilities [heads, Lq, Lk] before and after dropout, from its gathered q and k heads. */
+function probabilities(qh: Float32Array, kh: Float32Array, scores: Float32Array, b: number, P: Plan): { probs: Float32Array; dropped: Float32Array } {
+  const { heads, lq, lk, d } = P;
+  getCpuGemm()({ transA: false, transB: true, m: lq, n: lk, k: d, a: qh, b: kh, c: scores, batch: heads });
+  scaleInPlace(scores, P.scale);
+  const probs = softmaxRow(scores, b, P);
+  return { probs, dropped: dropoutRow(probs, b, P) };
+}
+
+export const attentionKernels: KernelGroup = {
+  FusedAttention: ([q, k, v, mask], attrs) => {
+    const P = plan('FusedAttention', q, k, v, mask, attrs);
+    const { batch, lq, lk, heads, d } = P;
+    const out = new Float32Array(batch * lq * P.hidden);
+    const qh = new Float32Array(heads * lq * d);
+    const kh = new Float32Array(heads * lk * d);
+    const vh = new Float32Array(heads * lk * d);
+    const oh = new Float32Array(heads * lq * d);
+    const scores = new Float32Array(heads * lq * lk);
+    const [qa, ka, va] = [floats(q), floats(k), floats(v)];
+    for (let b = 0; b < batch; b++) {
+      gatherHeads(qa, b, lq, P, qh);
+      gatherHeads(ka, b, lk, P, kh);
+      gatherHeads(va, b, lk, P, vh);
+      const { dropped } = probabilities(qh, kh, scores, b, P);
+      getCpuGemm()({ transA: false, transB: false, m: lq, n: d, k: lk, a: dropped, b: vh, c: oh, batch: heads });
+      scatterHeads(oh, b, lq, P, out);
+    }
+    return [output(out, q.shape)];
+  },
+
+  FusedAttentionGrad: ([q, k, v, dOut, mask], attrs) => {
+    const P = plan('FusedAttentionGrad', q, k, v, mask, attrs);
+    const { batch, lq, lk, heads, d, hidden } = P;
+    if (dOut.shape.length !== 3 || dOut.shape[0] !== batch || dOut.shape[1] !== lq || dOut.shape[2] !== hidden) {
+      throw new Error(`cpu kernel FusedAttentionGrad: dOut ${formatShape(dOut.shape)} must be q's shape ${formatShape(q.shape)}`);
+    }
+    const dq = new Float32Array(batch * lq * hidden);
+    const dk = new Float32Array(batch * lk * hidden);
+    const dv = new Float32Array(batch * lk * hidden);
+    const qh = new Float32Array(heads * lq * d);
+    const kh = new Float32Array(heads * lk * d);
+    const vh = new Float32Array(heads * lk * d);
+    const doh = new Float32Array(heads * lq * d);
+    const dqh = new Float32Array(heads * lq * d);
+    const dkh = new Float32Array(heads * lk * d);
+    const dvh = new Float32Array(heads * lk * d);
+    const scores = new Float32Array(heads * lq * lk);
+    const dDropped = new Float32Array(heads * lq * lk);
+    const gemm = getCpuGemm();
+    const [qa, ka, va, da] = [floats(q), floats(k), floats(v), floats(dOut)];
+    for (let b = 0; b < batch; b++) {
+      gatherHeads(qa, b, lq, P, qh);
+      gatherHeads(ka, b, lk, P, kh);
+      gatherHeads(va, b, lk, P, vh);
+      gatherHeads(da, b, lq, P, doh);
+      const { probs, dropped } = probabilities(qh, kh, scores, b, P);
+      // dV = P'^T dOut; dP' = dOut V^T; dP = dropout(dP') (same mask); dS = softmax'(P, dP).
+      gemm({ transA: true, transB: false, m: lk, n: d, k: lq, a: dropped, b: doh, c: dvh, batch: heads });
+      gemm({ transA: false, transB: true, m: lq, n: lk, k: d, a: doh, b: vh, c: dDropped, batch: heads });
+      const dScores = softmaxGradRow(probs, dropoutRow(dDropped, b, P), P);
+      // dQ = scale dS K; dK = scale dS^T Q.
+      gemm({ transA: false, transB: false, m: lq, n: d, k: lk, a: dScores, b: kh, c: dqh, batch: heads });
+      scaleInPlace(dqh, P.scale);
+      gemm({ transA: true, transB: false, m: lk, n: d, k: lq, a: dScores, b: qh, c: dkh, batch: heads });
+      scaleInPlace(dkh, P.scale);
+      scatterHeads(dqh, b, lq, P, dq);
+      scatterHeads(dkh, b, lk, P, dk);
+      scatterHeads(dvh, b, lk, P, dv);
+    }
+    return [output(dq, q.shape), output(dk, k.shape), output(dv, v.shape)];
+  },
+};
