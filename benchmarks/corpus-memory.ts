@@ -8,14 +8,18 @@
  * - prepare:  the full prepare(): jieba word segmentation, WordTokenizer, chunking, shard writing.
  *
  *   node --import tsx benchmarks/corpus-memory.ts [--size-mb N] [--json FILE] [--modes read,pipeline,prepare]
- *                                                 [--file PATH] [--keep] [--vocab vocab.txt] [--seed N]
+ *                                                 [--file PATH] [--keep] [--vocab vocab.txt] [--seed N] [--workers 1,2]
  *
  * Each stage runs in a fresh child process, so its peak RSS (getrusage maxRSS, the true peak of
  * the process) is not inflated by generation or by the other stages. `--vocab` runs `prepare`
- * with the real BertTokenizer of that vocab.txt instead of the character tokenizer.
- * JSON: {config, file: {path, bytes, docs}, rows: [{mode, docs, chars, tokens, chunks, seconds, mbPerS, peakRssMB, peakHeapMB}]}.
+ * with the real BertTokenizer of that vocab.txt instead of the character tokenizer. `--workers 1,2`
+ * runs `prepare` once per worker-thread count (rows prepare-w1, prepare-w2, ...) with a
+ * BertTokenizer loaded from a folder (the --vocab file, else the generator's characters as a
+ * vocab.txt), reports each run's shards' sha256 and says whether they are identical, and the speed-up over one worker.
+ * JSON: {config, file: {path, bytes, docs}, rows: [{mode, docs, chars, tokens, chunks, seconds, mbPerS, peakRssMB, peakHeapMB, workers?, shardsSha256?}]}.
  */
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +36,8 @@ interface Row {
   mbPerS: number;
   peakRssMB: number;
   peakHeapMB: number;
+  workers?: number;
+  shardsSha256?: string;
 }
 
 type Mode = 'read' | 'pipeline' | 'prepare';
@@ -109,7 +115,7 @@ function charVocab(): string[] {
 }
 
 /** Runs one stage in this (child) process and prints its JSON row. */
-async function child(mode: Mode, file: string, vocab: string | undefined): Promise<void> {
+async function child(mode: Mode, file: string, vocab: string | undefined, workers: number | undefined): Promise<void> {
   const { readDocuments } = await import('../packages/data/src/corpus/index.js');
   const { cleanText, splitSentences } = await import('../packages/data/src/text/index.js');
   const { prepare } = await import('../packages/data/src/prepare.js');
@@ -123,6 +129,7 @@ async function child(mode: Mode, file: string, vocab: string | undefined): Promi
   let tokens = 0;
   let chunks = 0;
   let idSum = 0;
+  let shardsSha256: string | undefined;
   const bytes = statSync(file).size;
   if (mode === 'read' || mode === 'pipeline') {
     const vocab = new Map(charVocab().map((t, i) => [t, i]));
@@ -144,7 +151,17 @@ async function child(mode: Mode, file: string, vocab: string | undefined): Promi
     rmSync(out, { recursive: true, force: true });
     let tokenizer;
     let tokenizerFiles: string[] | undefined;
-    if (vocab) {
+    let tokenizerDir: string | undefined;
+    if (workers !== undefined) {
+      // Workers load the tokenizer from a folder: one holding only this vocab.txt.
+      const { BertTokenizer } = await import('../packages/data/src/tokenizers/index.js');
+      tokenizerDir = join(tmpdir(), 'retro-corpus-memory-tokenizer');
+      mkdirSync(tokenizerDir, { recursive: true });
+      const vocabFile = join(tokenizerDir, 'vocab.txt');
+      writeFileSync(vocabFile, vocab ? readFileSync(vocab) : charVocab().join('\n') + '\n');
+      tokenizer = await BertTokenizer.fromVocabFile(vocabFile);
+      tokenizerFiles = [vocabFile];
+    } else if (vocab) {
       const { BertTokenizer } = await import('../packages/data/src/tokenizers/index.js');
       tokenizer = await BertTokenizer.fromVocabFile(vocab);
       tokenizerFiles = [vocab];
@@ -167,13 +184,20 @@ async function child(mode: Mode, file: string, vocab: string | undefined): Promi
       outDir: out,
       tokenizer,
       tokenizerFiles,
-      tokenizerHash: vocab ? undefined : 'bench-char-tokenizer-v1',
+      tokenizerHash: tokenizerFiles ? undefined : 'bench-char-tokenizer-v1',
+      tokenizerDir,
+      workers: workers ?? 1,
       progress: process.stderr,
       progressIntervalMs: 10_000,
     });
     docs = r.documents;
     tokens = r.tokens;
     chunks = r.chunks;
+    if (workers !== undefined) {
+      const hash = createHash('sha256');
+      for (const s of r.manifest.shards) hash.update(readFileSync(join(out, s.file)));
+      shardsSha256 = hash.digest('hex');
+    }
     rmSync(out, { recursive: true, force: true });
   }
   clearInterval(sampler);
@@ -189,6 +213,7 @@ async function child(mode: Mode, file: string, vocab: string | undefined): Promi
     // getrusage maxRSS is in KiB on Linux: the peak of the whole process, not a sample.
     peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
     peakHeapMB: peakHeap / 1e6,
+    ...(workers !== undefined ? { mode: `prepare-w${workers}`, workers, shardsSha256 } : {}),
   };
   if (idSum < 0) console.error('unreachable'); // keeps the id lookups observable
   process.stdout.write(`\n${JSON.stringify(row)}\n`);
@@ -198,7 +223,7 @@ async function main(): Promise<void> {
   const args = parseArgs();
   const f = args.flags;
   if (f.child) {
-    await child(String(f.child) as Mode, String(f.file), typeof f.vocab === 'string' ? f.vocab : undefined);
+    await child(String(f.child) as Mode, String(f.file), typeof f.vocab === 'string' ? f.vocab : undefined, f.workers === undefined ? undefined : Number(f.workers));
     return;
   }
   const sizeMb = f['size-mb'] === undefined ? (args.quick ? 64 : 1024) : Number(f['size-mb']);
@@ -222,12 +247,17 @@ async function main(): Promise<void> {
   }
   const bytes = statSync(file).size;
   const rows: Row[] = [];
+  const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
+  for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
   for (const mode of modes) {
-    process.stderr.write(`running ${mode} ...\n`);
-    const childArgs = [...process.execArgv, process.argv[1], '--child', mode, '--file', file];
-    if (typeof f.vocab === 'string') childArgs.push('--vocab', f.vocab);
-    const out = execFileSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-    rows.push(JSON.parse(out.trim().split('\n').pop()!));
+    for (const w of mode === 'prepare' ? workerCounts : [undefined]) {
+      process.stderr.write(`running ${mode}${w === undefined ? '' : ` with ${w} worker(s)`} ...\n`);
+      const childArgs = [...process.execArgv, process.argv[1], '--child', mode, '--file', file];
+      if (typeof f.vocab === 'string') childArgs.push('--vocab', f.vocab);
+      if (w !== undefined) childArgs.push('--workers', String(w));
+      const out = execFileSync(process.execPath, childArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+      rows.push(JSON.parse(out.trim().split('\n').pop()!));
+    }
   }
   if (!given && !f.keep) rmSync(file, { force: true });
 
@@ -244,9 +274,18 @@ async function main(): Promise<void> {
       { header: 'peak heap MB', value: (r) => fmt(r.peakHeapMB), right: true },
     ]),
   );
+  const withWorkers = rows.filter((r) => r.workers !== undefined);
+  let identical: boolean | null = null;
+  if (withWorkers.length > 1) {
+    identical = withWorkers.every((r) => r.shardsSha256 === withWorkers[0].shardsSha256);
+    const one = withWorkers.find((r) => r.workers === 1);
+    console.log(`\nshards identical for every worker count: ${identical ? 'yes' : 'NO'} (sha256 ${withWorkers[0].shardsSha256?.slice(0, 16)}...)`);
+    if (one) for (const r of withWorkers) if (r !== one) console.log(`prepare with ${r.workers} workers: ${fmt(r.mbPerS / one.mbPerS)}x the throughput of 1 worker; peak RSS ${fmt(r.peakRssMB)} MB (1 worker: ${fmt(one.peakRssMB)} MB)`);
+  }
   if (args.json) {
     writeJson(args.json, {
-      config: { sizeMb, seed, modes, vocab: f.vocab ?? null, node: process.version },
+      identicalShards: identical,
+      config: { sizeMb, seed, modes, vocab: f.vocab ?? null, workers: f.workers ?? null, node: process.version },
       file: { path: file, bytes, docs: docs >= 0 ? docs : null },
       rows,
     });

@@ -20,6 +20,9 @@ import {
   type ShardManifest,
 } from './shards/manifest.js';
 import { ShardWriter } from './shards/writer.js';
+import { availableParallelism } from 'node:os';
+import { BATCH_CHARS, ChunkPool } from './prepare-pool.js';
+import type { ChunkResult } from './prepare-worker.js';
 
 export interface PrepareOptions {
   /** Corpus files (WuDao JSON arrays, JSONL, text). */
@@ -53,6 +56,15 @@ export interface PrepareOptions {
   maxTokensPerShard?: number;
   /** Distinct words whose pieces are cached (speed vs memory; see WordTokenizerOptions). */
   wordCacheSize?: number;
+  /**
+   * Threads that segment, tokenize and chunk documents (the reading and the shard writing stay on
+   * the calling thread, in document order, so the shards are byte-identical for any count).
+   * Default: every core when `tokenizerDir` is given and the segmenter is 'jieba' or 'none', else 1.
+   * More than 1 needs `tokenizerDir` (workers load the tokenizer from it) and no custom segmenter.
+   */
+  workers?: number;
+  /** Folder the workers load the tokenizer from (AutoTokenizer.fromPretrained); it must be `tokenizer`. */
+  tokenizerDir?: string;
   /** Rebuild everything even if the manifest says the files are prepared. */
   force?: boolean;
   /**
@@ -201,15 +213,34 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   }
 
   const meter = new ProgressMeter(options, todo.length, upToDate.length, todo.reduce((a, f) => a + f.size, 0), t0);
-  const segmenter =
-    options.segmenter === 'none' ? null : typeof options.segmenter === 'object' ? options.segmenter : new JiebaSegmenter(options.jiebaHmm ?? true);
-  const chunker = new DocumentChunker(new WordTokenizer(tokenizer, segmenter, { cacheSize: options.wordCacheSize }), {
+
+  const workers = workerCount(options);
+  const chunkerOptions = {
     maxSeqLength: options.maxSeqLength ?? 128,
     clean: options.clean,
     split: options.split,
     includeTitle: options.includeTitle ?? false,
     minTokens: options.minTokens ?? 1,
-  });
+  };
+  const pool =
+    workers > 1 && todo.length > 0
+      ? await ChunkPool.start(
+          workers,
+          {
+            tokenizerDir: resolve(options.tokenizerDir!),
+            segmenter: options.segmenter === 'none' ? 'none' : 'jieba',
+            jiebaHmm: options.jiebaHmm ?? true,
+            wordCacheSize: options.wordCacheSize,
+            chunker: chunkerOptions,
+          },
+          { vocabSize: tokenizer.vocabSize, specials: [tokenizer.clsTokenId, tokenizer.sepTokenId, tokenizer.padTokenId, tokenizer.maskTokenId] },
+        )
+      : undefined;
+
+  // In-process chunking only without workers (each worker holds its own jieba dictionary).
+  const segmenter =
+    pool || options.segmenter === 'none' ? null : typeof options.segmenter === 'object' ? options.segmenter : new JiebaSegmenter(options.jiebaHmm ?? true);
+  const chunker = pool ? undefined : new DocumentChunker(new WordTokenizer(tokenizer, segmenter, { cacheSize: options.wordCacheSize }), chunkerOptions);
 
   const processed: string[] = [];
   let documents = 0;
@@ -236,24 +267,65 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     meter.file = file.path;
     let fileChunks = 0;
     let fileTokens = 0;
-    try {
-      for await (const doc of reader) {
-        const cs = chunker.chunk(doc.text, doc.title);
+    /** Writes one worker batch's chunks, document by document, as the in-process loop would. */
+    const writeBatch = (r: ChunkResult): void => {
+      let c = 0;
+      let at = 0;
+      for (let d = 0; d < r.chunksPerDoc.length; d++) {
         let docTokens = 0;
-        for (const c of cs) {
-          writer.add(c.ids, c.wordStarts);
-          docTokens += c.ids.length;
+        for (let k = 0; k < r.chunksPerDoc[d]; k++, c++) {
+          const n = r.chunkLengths[c];
+          writer.add(r.ids.subarray(at, at + n), r.wordStarts.subarray(at, at + n));
+          at += n;
+          docTokens += n;
         }
-        fileChunks += cs.length;
+        fileChunks += r.chunksPerDoc[d];
         fileTokens += docTokens;
-        meter.count(1, cs.length, docTokens);
-        meter.tick();
+        meter.count(1, r.chunksPerDoc[d], docTokens);
+      }
+      meter.tick();
+    };
+    try {
+      if (pool) {
+        let texts: string[] = [];
+        let titles: Array<string | undefined> = [];
+        let chars = 0;
+        const send = async (): Promise<void> => {
+          pool.submit(texts, titles);
+          texts = [];
+          titles = [];
+          chars = 0;
+          // Bounded memory: wait for the oldest batch before the reader gets ahead of the writer.
+          while (pool.inFlight >= pool.maxInFlight) writeBatch(await pool.take());
+        };
+        for await (const doc of reader) {
+          texts.push(doc.text);
+          titles.push(doc.title);
+          chars += doc.text.length + (doc.title?.length ?? 0);
+          if (chars >= BATCH_CHARS) await send();
+        }
+        if (texts.length) await send();
+        while (pool.inFlight > 0) writeBatch(await pool.take());
+      } else {
+        for await (const doc of reader) {
+          const cs = chunker!.chunk(doc.text, doc.title);
+          let docTokens = 0;
+          for (const c of cs) {
+            writer.add(c.ids, c.wordStarts);
+            docTokens += c.ids.length;
+          }
+          fileChunks += cs.length;
+          fileTokens += docTokens;
+          meter.count(1, cs.length, docTokens);
+          meter.tick();
+        }
       }
       writer.close();
     } catch (e) {
       // Nothing of a failed file stays on disk; the manifest still lists its previous shards.
       for (const s of writer.shards) rmSync(join(outDir, s.file), { force: true });
       meter.finish(false);
+      await pool?.close();
       throw e;
     }
     const fs = reader.summary.byFile[0];
@@ -288,6 +360,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     tokens += fileTokens;
     meter.fileDone();
   }
+  await pool?.close();
   if (todo.length === 0) {
     m.updatedAt = new Date().toISOString();
     writeManifest(outDir, m);
@@ -305,6 +378,16 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     seconds: (Date.now() - t0) / 1000,
     issues,
   };
+}
+
+/** The worker count `options` ask for, checked (see PrepareOptions.workers). */
+function workerCount(o: PrepareOptions): number {
+  const custom = typeof o.segmenter === 'object';
+  if (o.workers === undefined) return o.tokenizerDir && !custom ? Math.max(1, availableParallelism()) : 1;
+  if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error(`prepare: workers must be an integer >= 1, found ${o.workers}`);
+  if (o.workers > 1 && !o.tokenizerDir) throw new Error(`prepare: workers ${o.workers} needs tokenizerDir (the folder each worker loads the tokenizer from)`);
+  if (o.workers > 1 && custom) throw new Error(`prepare: workers ${o.workers} cannot run a custom segmenter ('${o.segmenterId}') in worker threads; use workers: 1`);
+  return o.workers;
 }
 
 function generationOf(s: ManifestSource): number {

@@ -6,12 +6,14 @@ import { loadTokenizer } from './tokenizer.js';
 
 /** `retro prepare`: corpus files -> tokenized shards + manifest (incremental). */
 export async function runPrepare(options: PrepareOptions): Promise<unknown> {
-  const { tokenizer, files } = await loadTokenizer(options.tokenizer);
+  const { tokenizer, files, dir } = await loadTokenizer(options.tokenizer);
   const result = await prepare({
     inputs: expandInputs(options.input),
     outDir: options.output,
     tokenizer,
     tokenizerFiles: files,
+    // Worker threads (one per core) load the same tokenizer folder; shards do not depend on their count.
+    tokenizerDir: dir,
     maxSeqLength: options.maxLength,
     maxTokensPerShard: options.shardTokens,
     force: options.overwrite,
