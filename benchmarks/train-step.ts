@@ -31,7 +31,7 @@
  *
  * JSON: {benchmark, config, threads, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
- *                split?: {gemm, attention, kernels, graph, optimizer}, tokensPerSecond, peakRssMb, samples}],
+ *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, tokensPerSecond, peakRssMb, samples}],
  *        ratios: {retromae, mlm} (ours tokens/s / PyTorch's)}.
  */
 import { spawnSync } from 'node:child_process';
@@ -78,6 +78,8 @@ interface Sample {
   impl: 'ours' | 'pytorch';
   steps: Array<{ forward: number; backward: number; optimizer: number; split?: Split }>;
   peakRssMb: number;
+  /** Ours: ms per kernel name (summed over the timed steps, forward + backward + optimizer), largest first. */
+  kernelMs?: Record<string, number>;
 }
 
 interface Row {
@@ -91,6 +93,8 @@ interface Row {
   tokensPerSecond: number;
   peakRssMb: number;
   samples: number;
+  /** Ours: ms per kernel name per step (mean over the timed steps), largest first. */
+  kernelMsPerStep?: Record<string, number>;
 }
 
 /** The shared batch spec both implementations train on. */
@@ -176,7 +180,10 @@ async function child(specFile: string): Promise<void> {
   const optimizer = new train.AdamW(model.namedParameters(), { lr: 1e-4, weightDecay: 0.01 });
   const params = model.parameters();
   const split = { gemm: 0, attention: 0, kernels: 0 };
+  const byKernel = new Map<string, number>();
+  let timed = false;
   T.setKernelProfiler((name, ms, inputs) => {
+    if (timed) byKernel.set(name, (byKernel.get(name) ?? 0) + ms);
     if (isAttentionKernel(name, inputs)) split.attention += ms;
     else if (name === 'MatMul') split.gemm += ms;
     else split.kernels += ms;
@@ -185,6 +192,7 @@ async function child(specFile: string): Promise<void> {
   // One warm-up step (kernel compilation, worker start-up, allocation growth), then the timed ones.
   for (let r = 0; r <= spec.reps; r++) {
     split.gemm = split.attention = split.kernels = 0;
+    timed = r > 0;
     const t0 = performance.now();
     const out = model.forward(batch);
     out.loss.item();
@@ -206,7 +214,8 @@ async function child(specFile: string): Promise<void> {
   }
   T.setKernelProfiler(null);
   T.shutdownGemm();
-  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  const kernelMs = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]));
+  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs };
   process.stdout.write(`\n${JSON.stringify(sample)}\n`);
 }
 
@@ -266,9 +275,13 @@ function toRow(samples: Sample[], tokensPerStep: number): Row {
   const split = withSplit.length
     ? (Object.fromEntries((['gemm', 'attention', 'kernels', 'graph', 'optimizer'] as const).map((k) => [k, median(withSplit.map((s) => s.split![k]))])) as unknown as Split)
     : undefined;
+  const kernelTotals = new Map<string, number>();
+  for (const s of samples) for (const [k, v] of Object.entries(s.kernelMs ?? {})) kernelTotals.set(k, (kernelTotals.get(k) ?? 0) + v / s.steps.length / samples.length);
+  const kernelMsPerStep = kernelTotals.size ? Object.fromEntries([...kernelTotals].sort((a, b) => b[1] - a[1])) : undefined;
   return {
     objective: samples[0].objective,
     impl: samples[0].impl,
+    kernelMsPerStep,
     ms,
     forwardMs: pick((s) => s.forward),
     backwardMs: pick((s) => s.backward),
@@ -350,6 +363,10 @@ async function main(): Promise<void> {
     { header: 'peak RSS MB', value: (r) => fmt(r.peakRssMb) },
     { header: 'steps', value: (r) => String(r.samples) },
   ]));
+  for (const r of rows.filter((x) => x.kernelMsPerStep)) {
+    const top = Object.entries(r.kernelMsPerStep!).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}`);
+  }
   if (torchInfo.available) {
     const gflops = median(torchBlas.matmul512Gflops);
     console.log(`\nours / PyTorch ${torchInfo.version} (tokens/s, same run): RetroMAE ${fmt(ratios.retromae ?? NaN)}x, MLM ${fmt(ratios.mlm ?? NaN)}x`);
