@@ -5,7 +5,8 @@
  * cpu kernel saves); a single-pass GPU kernel is left for later.
  */
 import type { KernelAttrMap, KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
-import { expectInputs, shapeStr } from './common.js';
+import { formatShape } from '../../../shape.js';
+import { expectInputs } from './common.js';
 import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
 import { softmaxKernels } from './softmax.js';
@@ -26,7 +27,7 @@ function parts(kernel: string, q: TensorInfo, k: TensorInfo, attrs: KernelAttrMa
   const { heads } = attrs;
   const hidden = q.shape[2];
   if (q.shape.length !== 3 || k.shape.length !== 3 || !Number.isInteger(heads) || heads < 1 || hidden % heads !== 0) {
-    throw new Error(`gpujs kernel ${kernel}: q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)} with ${heads} heads: expected [B, L, H] with H divisible by heads`);
+    throw new Error(`gpujs kernel ${kernel}: q ${formatShape(q.shape)}, k ${formatShape(k.shape)} with ${heads} heads: expected [B, L, H] with H divisible by heads`);
   }
   return { heads, scale: attrs.scale, p: attrs.p, seed: attrs.seed };
 }
