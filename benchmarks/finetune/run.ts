@@ -7,7 +7,8 @@
  *
  *   node --import tsx benchmarks/finetune/run.ts --init untrained=/path/init --init mlm-200=/path/checkpoint-200 \
  *     [--seeds 42,43] [--steps 60] [--batch-size 16] [--group 2] [--lr 1e-4] [--temperature 0.05] \
- *     [--eval-every 20] [--dev-limit 200] [--limit 300] [--out runs/finetune-exp] [--publish docs/finetune]
+ *     [--eval-every 20] [--dev-limit 200] [--limit 300] [--out runs/finetune-exp] [--publish docs/finetune] [--no-baseline]
+ *   node --import tsx benchmarks/finetune/run.ts --merge OUT1,OUT2,... --out OUT [--publish DIR]   # one report from parallel invocations
  *
  * Inits are read in place and never written (their weights are copied into OUT first, because a
  * running pretraining may prune the checkpoint it is reading).
@@ -36,12 +37,20 @@ interface Args {
   out: string;
   shared: string;
   publish?: string;
+  /** Skip scoring the inits before fine-tuning (another invocation does it). */
+  noBaseline: boolean;
+  /** Report only: merge the state.json of these experiment folders (run in parallel) into --out. */
+  merge?: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { inits: [], seeds: [42, 43], steps: 60, batchSize: 16, group: 2, lr: 1e-4, temperature: 0.05, evalEvery: 20, out: 'runs/finetune-exp', shared: resolve('..', 'shared') };
+  const args: Args = { inits: [], seeds: [42, 43], steps: 60, batchSize: 16, group: 2, lr: 1e-4, temperature: 0.05, evalEvery: 20, out: 'runs/finetune-exp', shared: resolve('..', 'shared'), noBaseline: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
+    if (flag === '--no-baseline') {
+      args.noBaseline = true;
+      continue;
+    }
     const value = argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--init') {
@@ -60,9 +69,10 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--out') args.out = value;
     else if (flag === '--shared') args.shared = value;
     else if (flag === '--publish') args.publish = value;
+    else if (flag === '--merge') args.merge = value.split(',');
     else throw new Error(`unknown flag ${flag}`);
   }
-  if (args.inits.length === 0) throw new Error('give at least one --init NAME=DIR');
+  if (args.inits.length === 0 && !args.merge) throw new Error('give at least one --init NAME=DIR');
   return args;
 }
 
@@ -81,6 +91,8 @@ interface RunRecord {
   finalLoss: number;
   bestDev?: { step: number; spearman: number };
   scores: Record<'cls' | 'mean', Scores>;
+  /** The run folder (metrics.jsonl, dev.jsonl). */
+  dir: string;
 }
 
 interface State {
@@ -96,8 +108,30 @@ function pick(result: EvalResult): Scores {
   return { sts: result.sts?.spearman, reranking: result.reranking?.map, retrieval: result.retrieval?.ndcg10 };
 }
 
+/** Folds the states of parallel invocations (same settings) into one report. */
+function mergeStates(args: Args): void {
+  const states = args.merge!.map((dir) => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as State);
+  const merged: State = { settings: states[0].settings, baselines: {}, bm25: states[0].bm25, runs: {} };
+  states.forEach((state, i) => {
+    if (JSON.stringify(state.settings) !== JSON.stringify(merged.settings)) throw new Error(`--merge: ${args.merge![i]} has other settings than ${args.merge![0]}`);
+    Object.assign(merged.baselines, state.baselines);
+    Object.assign(merged.runs, state.runs);
+  });
+  const names = [...new Set([...Object.keys(merged.baselines), ...Object.values(merged.runs).map((r) => r.init)])];
+  const settings = merged.settings as unknown as Args;
+  const full: Args = { ...args, ...settings, inits: names.map((name) => ({ name, dir: '' })), seeds: [...new Set(Object.values(merged.runs).map((r) => r.seed))] };
+  mkdirSync(args.out, { recursive: true });
+  const report = writeReport(full, merged);
+  if (args.publish) {
+    mkdirSync(args.publish, { recursive: true });
+    for (const f of report) copyFileSync(f, join(args.publish, basename(f)));
+    log(`published ${report.map((f) => basename(f)).join(', ')} to ${args.publish}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.merge) return mergeStates(args);
   mkdirSync(args.out, { recursive: true });
   const stateFile = join(args.out, 'state.json');
   const settings = { steps: args.steps, batchSize: args.batchSize, group: args.group, lr: args.lr, temperature: args.temperature, evalEvery: args.evalEvery, devLimit: args.devLimit, limit: args.limit, shared: args.shared };
@@ -123,7 +157,7 @@ async function main(): Promise<void> {
         if (existsSync(join(init.dir, f))) copyFileSync(join(init.dir, f), join(frozen, f));
       }
     }
-    if (!state.baselines[init.name]) {
+    if (!state.baselines[init.name] && !args.noBaseline) {
       log(`scoring ${init.name} before fine-tuning`);
       const scored = await scoreCheckpoint(suite, frozen, { name: init.name, batchSize: 64 });
       state.baselines[init.name] = { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) };
@@ -172,6 +206,7 @@ async function main(): Promise<void> {
         finalLoss: last.reduce((s, m) => s + m.loss, 0) / last.length,
         bestDev: result.best ? { step: result.best.step, spearman: result.best.spearman } : undefined,
         scores: { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) },
+        dir: runDir,
       };
       save();
       log(`${key}: ${JSON.stringify(state.runs[key].scores)}`);
@@ -222,8 +257,8 @@ function writeReport(args: Args, state: State): string[] {
 
   const lossSeries: PlotSeries[] = [];
   const devSeries: PlotSeries[] = [];
-  for (const key of Object.keys(state.runs)) {
-    const dir = join(out, 'runs', key);
+  for (const [key, run] of Object.entries(state.runs)) {
+    const dir = run.dir;
     const metrics = parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'));
     lossSeries.push({ name: key, points: metrics.map((m) => [m.step, m.loss] as const) });
     if (existsSync(join(dir, 'dev.jsonl'))) {
