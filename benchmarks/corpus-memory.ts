@@ -49,17 +49,17 @@ const LATIN = ['iPhone', 'Hello', 'world', 'GPU', 'JSON', 'WuDao', '2024', '128'
 
 /** Deterministic text generator over a fixed pool of "words" (1-4 characters). */
 async function generate(path: string, targetBytes: number, seed: number): Promise<{ bytes: number; docs: number }> {
-  const { Random } = await import('../packages/data/src/random.js');
-  const rng = new Random(seed);
+  const { Generator } = await import('../packages/random/src/index.js');
+  const rng = new Generator(seed);
   const pool: string[] = [];
   for (let i = 0; i < 20000; i++) {
     if (i % 200 === 0) {
-      pool.push(LATIN[rng.nextInt(LATIN.length)]);
+      pool.push(LATIN[rng.randint(LATIN.length)]);
       continue;
     }
-    const len = 1 + rng.nextInt(4);
+    const len = 1 + rng.randint(4);
     let w = '';
-    for (let k = 0; k < len; k++) w += String.fromCharCode(CJK_FIRST + rng.nextInt(CJK_COUNT));
+    for (let k = 0; k < len; k++) w += String.fromCharCode(CJK_FIRST + rng.randint(CJK_COUNT));
     pool.push(w);
   }
   const terms = ['。', '。', '。', '！', '？', '；', '…'];
@@ -76,22 +76,22 @@ async function generate(path: string, targetBytes: number, seed: number): Promis
     pending = 0;
   };
   while (bytes + pending < targetBytes) {
-    const sentences = 1 + rng.nextInt(20);
+    const sentences = 1 + rng.randint(20);
     let content = '';
     for (let s = 0; s < sentences; s++) {
-      const words = 3 + rng.nextInt(25);
+      const words = 3 + rng.randint(25);
       for (let w = 0; w < words; w++) {
-        content += pool[rng.nextInt(pool.length)];
+        content += pool[rng.randint(pool.length)];
         if (w > 0 && w % 7 === 0) content += '，';
       }
-      content += terms[rng.nextInt(terms.length)];
+      content += terms[rng.randint(terms.length)];
     }
     const rec = {
       id: docs,
       uniqueKey: hex() + hex() + hex() + hex(),
       titleUkey: hex() + hex() + hex() + hex(),
-      dataType: types[rng.nextInt(3)],
-      title: pool[rng.nextInt(pool.length)] + pool[rng.nextInt(pool.length)],
+      dataType: types[rng.randint(3)],
+      title: pool[rng.randint(pool.length)] + pool[rng.randint(pool.length)],
       content,
     };
     const piece = (docs ? ',\n' : '') + JSON.stringify(rec);

@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { AutoModelForMaskedLM } from '@retro/bert';
-import { BatchLoader, maskBatch, Random, ShardDataset, type Batch } from '@retro/data';
+import { BatchLoader, Generator, maskBatch, ShardDataset, type Batch } from '@retro/data';
 import { noGrad, tensor } from '@retro/tensor';
 
 function flag(name: string, fallback: string): string {
@@ -51,7 +51,7 @@ noGrad(() => {
     }
     for (const grouping of ['jieba', 'char'] as const) {
       const view = grouping === 'jieba' ? batch : { ...batch, wordStarts: Uint8Array.from(batch.attentionMask) };
-      const masked = maskBatch(view, new Random(1000 + k), plan);
+      const masked = maskBatch(view, new Generator(1000 + k), plan);
       const out = model.forward({
         inputIds: tensor(masked.encoderInputIds, [B, L]),
         attentionMask: tensor(Int32Array.from(batch.attentionMask), [B, L]),

@@ -3,7 +3,7 @@
  * *ForMaskedLM), BertForMaskedLM and RobertaForMaskedLM.
  * Module attribute paths are the HF checkpoint names (`bert.encoder.layer.0.attention.self.query.weight`).
  */
-import { Module, Generator, Linear, Tensor, crossEntropy, narrow, reshape, tanh } from '@retro/tensor';
+import { Module, Generator, Linear, Tensor, crossEntropy, deriveSeed, narrow, reshape, tanh } from '@retro/tensor';
 import { BertConfig, RobertaConfig, type BertConfigInit } from './config.js';
 import type { BuildContext } from './context.js';
 import { BertEmbeddings } from './embeddings.js';
@@ -17,7 +17,7 @@ import { encode, type EncodeInput, type EncodeOptions } from './encode.js';
 export interface ModelOptions {
   /** Seed of the generator drawing the initial parameters (default 0). */
   seed?: number;
-  /** Seed of the model-owned dropout generator (default seed + 1). */
+  /** Seed of the model-owned dropout generator (default deriveSeed(seed, 'dropout')). */
   dropoutSeed?: number;
 }
 
@@ -234,8 +234,8 @@ export abstract class MaskedLMModel<C extends BertConfig = BertConfig> extends M
     super();
     this.config = config;
     const seed = options.seed ?? 0;
-    this.generator = new Generator(options.dropoutSeed ?? seed + 1);
-    this.context = { config, initGenerator: new Generator(seed), dropoutGenerator: () => this.generator };
+    this.generator = new Generator(options.dropoutSeed ?? deriveSeed(seed, 'dropout'));
+    this.context = { config, initGenerator: new Generator(deriveSeed(seed, 'init')), dropoutGenerator: () => this.generator };
   }
 
   /** The encoder body (`bert` / `roberta`). */

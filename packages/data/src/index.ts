@@ -5,4 +5,4 @@ export * from './masking/index.js';
 export * from './shards/index.js';
 export * from './batching/index.js';
 export * from './prepare.js';
-export * from './random.js';
+export { Generator, deriveSeed, permutation, type GeneratorState, type RandomSource } from '@retro/random';

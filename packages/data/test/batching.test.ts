@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchLoader, collateChunks, maskBatch, type Batch, type LoaderOptions, type ShardSource } from '../src/batching/index.js';
 import { IGNORE_INDEX, wholeWordMask } from '../src/masking/index.js';
-import { Random } from '../src/random.js';
+import { Generator } from '@retro/random';
 import { ShardDataset, ShardWriter, writeManifest, type ShardData, type ShardManifest } from '../src/shards/index.js';
 
 const PAD = 0;
@@ -103,8 +103,8 @@ describe('maskBatch', () => {
       { padTokenId: PAD },
     );
     const options = { ratio: 0.3, maskTokenId: MASK, vocabSize: V, specialIds: SPECIALS };
-    const m = maskBatch(batch, new Random(9), options);
-    const ref = new Random(9);
+    const m = maskBatch(batch, new Generator(9), options);
+    const ref = new Generator(9);
     const [, L] = batch.shape;
     rows.forEach((r, b) => {
       const one = wholeWordMask(r.ids, r.starts, ref, options);

@@ -1,100 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { deriveSeed, permutation, Random } from '../src/random.js';
-import { IGNORE_INDEX, MaskKind, wholeWordMask, wordSpans, type WholeWordMaskOptions } from '../src/masking/index.js';
-
-// ---------- random.ts ----------
-
-/** Independent xoshiro128** step, written from the reference C code with BigInt arithmetic. */
-function referenceXoshiro(state: bigint[]): () => number {
-  const M = 0xffffffffn;
-  const rotl = (x: bigint, k: bigint) => ((x << k) | (x >> (32n - k))) & M;
-  const s = state.map((x) => x & M);
-  return () => {
-    const result = (rotl((s[1] * 5n) & M, 7n) * 9n) & M;
-    const t = (s[1] << 9n) & M;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11n);
-    return Number(result);
-  };
-}
-
-describe('Random (xoshiro128**)', () => {
-  it('matches hand-computed outputs from state [1, 2, 3, 4]', () => {
-    const r = Random.fromState({ algorithm: 'xoshiro128**', s: [1, 2, 3, 4] });
-    // 1st: rotl(2*5, 7) * 9 = 1280 * 9; 2nd: s1 became 0; 3rd: rotl(1029*5, 7) * 9.
-    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([11520, 0, 5927040]);
-  });
-
-  it('matches an independent BigInt implementation for arbitrary states', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 4, maxLength: 4 }), (words) => {
-        fc.pre(words.some((w) => w !== 0));
-        const r = Random.fromState({ algorithm: 'xoshiro128**', s: words as [number, number, number, number] });
-        const ref = referenceXoshiro(words.map(BigInt));
-        for (let i = 0; i < 50; i++) expect(r.nextUint32()).toBe(ref());
-      }),
-      { numRuns: 50 },
-    );
-  });
-
-  it('state is JSON-serialisable and restores the exact stream', () => {
-    const a = new Random(1234);
-    for (let i = 0; i < 17; i++) a.nextUint32();
-    const saved = JSON.parse(JSON.stringify(a.getState()));
-    const expected = Array.from({ length: 20 }, () => a.nextUint32());
-    const b = new Random(999);
-    b.setState(saved);
-    expect(Array.from({ length: 20 }, () => b.nextUint32())).toEqual(expected);
-  });
-
-  it('same seed, same stream; different seeds, different streams', () => {
-    const draw = (seed: number) => {
-      const r = new Random(seed);
-      return Array.from({ length: 8 }, () => r.nextUint32());
-    };
-    expect(draw(7)).toEqual(draw(7));
-    expect(draw(7)).not.toEqual(draw(8));
-    expect(draw(0)).not.toEqual(draw(1));
-  });
-
-  it('nextInt is in range and roughly uniform (chi-square, 10 bins)', () => {
-    const r = new Random(42);
-    const bins = new Array(10).fill(0);
-    const N = 100_000;
-    for (let i = 0; i < N; i++) bins[r.nextInt(10)]++;
-    const chi2 = bins.reduce((acc, c) => acc + (c - N / 10) ** 2 / (N / 10), 0);
-    expect(chi2).toBeLessThan(27.9); // p = 0.001 for 9 degrees of freedom
-    expect(() => r.nextInt(0)).toThrow(/nextInt/);
-  });
-
-  it('nextFloat lies in [0, 1)', () => {
-    const r = new Random(3);
-    for (let i = 0; i < 10_000; i++) {
-      const x = r.nextFloat();
-      expect(x >= 0 && x < 1).toBe(true);
-    }
-  });
-
-  it('permutation is a permutation; deriveSeed separates labels', () => {
-    const p = permutation(1000, new Random(5));
-    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
-    const seeds = new Set<number>();
-    for (let e = 0; e < 50; e++) for (let b = 0; b < 50; b++) seeds.add(deriveSeed(1, e, b));
-    expect(seeds.size).toBe(2500);
-    expect(deriveSeed(1, 2, 3)).toBe(deriveSeed(1, 2, 3));
-  });
-
-  it('rejects invalid states', () => {
-    const r = new Random(1);
-    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0] })).toThrow(/all-zero/);
-    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [1, 2, 3, -1] } as never)).toThrow(/uint32/);
-  });
-});
+import { Generator } from '@retro/random';
+import { IGNORE_INDEX, MaskKind, wholeWordMask, wordSpans, type WholeWordMaskOptions } from '@retro/data';
 
 // ---------- word spans ----------
 
@@ -188,7 +95,7 @@ describe('wholeWordMask', () => {
   it('never selects or alters specials, and labels only selected positions', () => {
     fc.assert(
       fc.property(sequenceArb(), fc.integer(), fc.double({ min: 0.15, max: 0.3, noNaN: true }), ({ ids, starts }, seed, ratio) => {
-        const m = wholeWordMask(ids, starts, new Random(seed), opts(ratio));
+        const m = wholeWordMask(ids, starts, new Generator(seed), opts(ratio));
         ids.forEach((id, i) => {
           if (SPECIALS.includes(id)) {
             expect(m.labels[i]).toBe(IGNORE_INDEX);
@@ -217,7 +124,7 @@ describe('wholeWordMask', () => {
   it('masks whole words together and meets the budget up to one word', () => {
     fc.assert(
       fc.property(sequenceArb(4), fc.integer(), fc.double({ min: 0.15, max: 0.3, noNaN: true }), ({ ids, starts }, seed, ratio) => {
-        const m = wholeWordMask(ids, starts, new Random(seed), opts(ratio));
+        const m = wholeWordMask(ids, starts, new Generator(seed), opts(ratio));
         const words = referenceWords(ids, starts);
         const maskable = words.reduce((a, w) => a + w.length, 0);
         if (maskable === 0) {
@@ -243,8 +150,8 @@ describe('wholeWordMask', () => {
 
   it('selects the requested ratio and splits 80/10/10 (aggregate over many sequences)', () => {
     for (const ratio of [0.15, 0.3]) {
-      const rng = new Random(2024);
-      const gen = new Random(77);
+      const rng = new Generator(2024);
+      const gen = new Generator(77);
       let maskable = 0;
       let selected = 0;
       const kinds = [0, 0, 0, 0];
@@ -253,9 +160,9 @@ describe('wholeWordMask', () => {
         const ids = [CLS];
         const starts = [1];
         while (ids.length < 127) {
-          const len = gen.nextFloat() < 0.7 ? 1 : 2;
+          const len = gen.random() < 0.7 ? 1 : 2;
           for (let k = 0; k < len && ids.length < 127; k++) {
-            ids.push(5 + gen.nextInt(V - 5));
+            ids.push(5 + gen.randint(V - 5));
             starts.push(k === 0 ? 1 : 0);
           }
         }
@@ -280,8 +187,8 @@ describe('wholeWordMask', () => {
   it('is deterministic under a seed and differs across seeds', () => {
     fc.assert(
       fc.property(sequenceArb(), fc.integer(), ({ ids, starts }, seed) => {
-        const a = wholeWordMask(ids, starts, new Random(seed), opts(0.3));
-        const b = wholeWordMask(ids, starts, new Random(seed), opts(0.3));
+        const a = wholeWordMask(ids, starts, new Generator(seed), opts(0.3));
+        const b = wholeWordMask(ids, starts, new Generator(seed), opts(0.3));
         expect(b.inputIds).toEqual(a.inputIds);
         expect(b.labels).toEqual(a.labels);
       }),
@@ -289,15 +196,15 @@ describe('wholeWordMask', () => {
     );
     const ids = [CLS, ...Array.from({ length: 100 }, (_, i) => 10 + i), SEP];
     const starts = ids.map(() => 1);
-    const x = wholeWordMask(ids, starts, new Random(1), opts(0.3));
-    const y = wholeWordMask(ids, starts, new Random(2), opts(0.3));
+    const x = wholeWordMask(ids, starts, new Generator(1), opts(0.3));
+    const y = wholeWordMask(ids, starts, new Generator(2), opts(0.3));
     expect(x.labels).not.toEqual(y.labels);
   });
 
   it("'word' decision gives every token of a word the same treatment", () => {
     fc.assert(
       fc.property(sequenceArb(4), fc.integer(), ({ ids, starts }, seed) => {
-        const m = wholeWordMask(ids, starts, new Random(seed), opts(0.3, { decision: 'word' }));
+        const m = wholeWordMask(ids, starts, new Generator(seed), opts(0.3, { decision: 'word' }));
         for (const w of referenceWords(ids, starts)) {
           const ks = new Set(w.map((i) => (m.kinds[i] === MaskKind.random ? MaskKind.random : m.kinds[i])));
           expect(ks.size).toBe(1);
@@ -308,17 +215,17 @@ describe('wholeWordMask', () => {
   });
 
   it('masks at least one token of a one-word sequence; nothing when only specials', () => {
-    const one = wholeWordMask([CLS, 50, SEP], [1, 1, 1], new Random(0), opts(0.15));
+    const one = wholeWordMask([CLS, 50, SEP], [1, 1, 1], new Generator(0), opts(0.15));
     expect(one.selected).toBe(1);
     expect(one.labels[1]).toBe(50);
-    const none = wholeWordMask([CLS, SEP], [1, 1], new Random(0), opts(0.3));
+    const none = wholeWordMask([CLS, SEP], [1, 1], new Generator(0), opts(0.3));
     expect(none.selected).toBe(0);
   });
 
   it('validates options', () => {
-    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Random(0), opts(0))).toThrow(/ratio/);
-    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1], new Random(0), opts(0.3))).toThrow(/same length/);
-    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Random(0), opts(0.3, { maskProb: 0.9, randomProb: 0.2 }))).toThrow(
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Generator(0), opts(0))).toThrow(/ratio/);
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1], new Generator(0), opts(0.3))).toThrow(/same length/);
+    expect(() => wholeWordMask([CLS, 9, SEP], [1, 1, 1], new Generator(0), opts(0.3, { maskProb: 0.9, randomProb: 0.2 }))).toThrow(
       /maskProb/,
     );
   });

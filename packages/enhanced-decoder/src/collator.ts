@@ -1,4 +1,4 @@
-import { Generator, tensor, type Tensor } from '@retro/tensor';
+import { Generator, deriveSeed, tensor, type Tensor } from '@retro/tensor';
 import { sampleDecoderMask } from './mask-m.js';
 import type { RetroMAEBatch } from './model.js';
 
@@ -25,16 +25,6 @@ export interface DecoderCollatorOptions {
   seed: number;
   /** Hidden sets per sequence that rows pick from (official collator: min(n, 128)). */
   maskSetSize?: number;
-}
-
-/** A seed unique to (seed, epoch, batch), so M needs no generator state to resume. */
-function batchSeed(seed: number, epoch: number, batch: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const value of [epoch, batch]) {
-    h = Math.imul(h ^ (value >>> 0), 0x85ebca6b) >>> 0;
-    h = (h ^ (h >>> 13)) >>> 0;
-  }
-  return h;
 }
 
 /** A collated batch as training consumes it: the model's fields, its shape [B, L] and its real-token count. */
@@ -85,7 +75,8 @@ export function collateRetroMAE(batch: MaskedDataBatch, options: DecoderCollator
     const n = batch.lengths[b];
     for (let i = 1; i < n - 1; i++) decoderLabels[b * L + i] = batch.inputIds[b * L + i];
   }
-  const generator = new Generator(batchSeed(options.seed, batch.epoch ?? 0, batch.batchInEpoch ?? 0));
+  // One generator per (seed, epoch, batch): M needs no generator state to resume.
+  const generator = new Generator(deriveSeed(options.seed, 'decoder-mask', batch.epoch ?? 0, batch.batchInEpoch ?? 0));
   const decoderAttentionMask = sampleDecoderMask({
     lengths: batch.lengths,
     seqLen: L,

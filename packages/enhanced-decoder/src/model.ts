@@ -4,6 +4,7 @@ import {
   Module,
   Generator,
   Tensor,
+  deriveSeed,
   additiveMask,
   crossEntropy,
   embedding,
@@ -129,7 +130,7 @@ export class RetroMAEForPretraining extends Module {
     this.c_head = this.child(
       'c_head',
       new EnhancedDecoderLayer(decoderConfigOf(encoder.config), {
-        init: new Generator((options.seed ?? 0) + 7919),
+        init: new Generator(deriveSeed(options.seed ?? 0, 'c_head.init')),
         dropout: () => this.encoder.generator,
       }),
     );

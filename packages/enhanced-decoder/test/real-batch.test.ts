@@ -13,7 +13,7 @@ import {
   collateChunks,
   maskBatch,
   specialIdsOf,
-  Random,
+  Generator,
 } from '@retro/data';
 import { RetroMAEForPretraining, collateRetroMAE } from '../src/index.js';
 
@@ -30,7 +30,7 @@ describe('RetroMAEForPretraining on a real @retro/data batch', () => {
     const chunker = new DocumentChunker(new WordTokenizer(tokenizer, new JiebaSegmenter()), { maxSeqLength: 32 });
     const chunks = documents.flatMap((text) => chunker.chunk(text));
     const batch = collateChunks(chunks, { padTokenId: tokenizer.padTokenId });
-    const masking = maskBatch(batch, new Random(7), { ratio: 0.3, maskTokenId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize, specialIds: specialIdsOf(tokenizer) });
+    const masking = maskBatch(batch, new Generator(7), { ratio: 0.3, maskTokenId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize, specialIds: specialIdsOf(tokenizer) });
     // Whole words span several tokens here, so M exercises the grouping.
     expect(batch.wordStarts.reduce((n, x) => n + x, 0)).toBeLessThan(batch.attentionMask.reduce((n, x) => n + x, 0));
     const retromae = collateRetroMAE({ ...batch, ...masking }, { decoderRatio: 0.5, seed: 3 });

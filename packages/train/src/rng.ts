@@ -1,23 +1,20 @@
-import { Generator } from '@retro/tensor';
-
-/** The streams every run has; models and data pipelines draw only from these (or `stream(name)`). */
-export const RNG_STREAMS = ['init', 'masks', 'dropout', 'data'] as const;
-export type RngStreamName = (typeof RNG_STREAMS)[number];
-
-/** JSON form of all streams: name -> Generator.getState() with NaN written as null. */
-export type RngState = Record<string, Array<number | null>>;
-
-/** A per-stream seed: FNV-1a of the name, mixed with the run seed, so streams never coincide. */
-function deriveSeed(seed: number, name: string): number {
-  let hash = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return Math.imul(hash ^ (seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-}
+import { Generator, deriveSeed, type GeneratorState } from '@retro/tensor';
 
 /**
- * The run's random generators, one independent stream per purpose (weight init, masking, dropout,
- * data order), all derived from one seed. The trainer saves and restores their states in every
- * checkpoint, so a resumed run draws the same numbers an uninterrupted one would.
+ * The streams every run has. Only dropout draws during training: weight init happens once from
+ * the seed, and data order, encoder masks and M come from deriveSeed(seed, ..., epoch, batch), so
+ * their positions are recomputed on resume. Other parts may add named streams with `stream(name)`.
+ */
+export const RNG_STREAMS = ['dropout'] as const;
+export type RngStreamName = (typeof RNG_STREAMS)[number];
+
+/** JSON form of all streams: name -> Generator.getState(). */
+export type RngState = Record<string, GeneratorState>;
+
+/**
+ * The run's generators that carry state across steps, one stream per purpose, each seeded with
+ * deriveSeed(seed, name). The trainer saves and restores their states in every checkpoint, so a
+ * resumed run draws the same numbers an uninterrupted one would.
  */
 export class TrainerRng {
   readonly seed: number;
@@ -29,12 +26,12 @@ export class TrainerRng {
     for (const name of RNG_STREAMS) this.stream(name);
   }
 
-  get init(): Generator { return this.stream('init'); }
-  get masks(): Generator { return this.stream('masks'); }
-  get dropout(): Generator { return this.stream('dropout'); }
-  get data(): Generator { return this.stream('data'); }
+  /** The stream the model's dropout draws from (`model.encoder.generator = rng.dropout`). */
+  get dropout(): Generator {
+    return this.stream('dropout');
+  }
 
-  /** The generator called `name`, created from the run seed on first use. */
+  /** The generator called `name`, created from deriveSeed(seed, name) on first use. */
   stream(name: string): Generator {
     let generator = this.streams.get(name);
     if (!generator) {
@@ -46,7 +43,7 @@ export class TrainerRng {
 
   getState(): RngState {
     const state: RngState = {};
-    for (const [name, generator] of this.streams) state[name] = generator.getState().map((x) => (Number.isNaN(x) ? null : x));
+    for (const [name, generator] of this.streams) state[name] = generator.getState();
     return state;
   }
 
@@ -56,11 +53,14 @@ export class TrainerRng {
     for (const name of RNG_STREAMS) {
       if (!(name in state)) throw new Error(`TrainerRng.setState(${source}): stream '${name}' is missing`);
     }
-    for (const [name, values] of Object.entries(state)) {
-      if (!Array.isArray(values) || values.length !== 5) {
-        throw new Error(`TrainerRng.setState(${source}): stream '${name}' has ${JSON.stringify(values)}, expected 5 numbers`);
+    for (const [name, value] of Object.entries(state)) {
+      if (Array.isArray(value)) {
+        throw new Error(
+          `TrainerRng.setState(${source}): stream '${name}' holds ${value.length} numbers, the state of the sfc32 generator retro used before ` +
+            `@retro/random; a run checkpointed by that version cannot continue bit-exactly with this one (start it over, or resume it with that version)`,
+        );
       }
-      this.stream(name).setState(values.map((x) => (x === null ? Number.NaN : x)));
+      this.stream(name).setState(value, `TrainerRng.setState(${source}): stream '${name}'`);
     }
   }
 }

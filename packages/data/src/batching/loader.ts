@@ -1,4 +1,4 @@
-import { deriveSeed, permutation, Random } from '../random.js';
+import { deriveSeed, Generator, permutation } from '@retro/random';
 import type { ShardData } from '../shards/format.js';
 import type { ShardDataset } from '../shards/dataset.js';
 import { makeMaskPlan, type MaskPlan } from '../masking/whole-word-mask.js';
@@ -273,7 +273,7 @@ export class BatchLoader implements Iterable<Batch> {
       chunkIds: Float64Array.from(ids),
     };
     if (this.maskPlan) {
-      const rng = new Random(deriveSeed(this.options.seed, TAG_MASK, this.epoch, this.batchInEpoch));
+      const rng = new Generator(deriveSeed(this.options.seed, TAG_MASK, this.epoch, this.batchInEpoch));
       Object.assign(batch, maskBatch(collated, rng, this.maskPlan));
     }
     return batch;
@@ -283,7 +283,7 @@ export class BatchLoader implements Iterable<Batch> {
     if (this.shardOrderCache?.epoch !== epoch) {
       const n = this.source.numShards;
       const order = this.shuffle
-        ? permutation(n, new Random(deriveSeed(this.options.seed, TAG_SHARDS, epoch)))
+        ? permutation(n, new Generator(deriveSeed(this.options.seed, TAG_SHARDS, epoch)))
         : Int32Array.from({ length: n }, (_, i) => i);
       this.shardOrderCache = { epoch, order };
     }
@@ -302,7 +302,7 @@ export class BatchLoader implements Iterable<Batch> {
     for (const d of data) starts.push(starts[starts.length - 1] + d.numChunks);
     const total = starts[starts.length - 1];
     const perm = this.shuffle
-      ? permutation(total, new Random(deriveSeed(this.options.seed, TAG_CHUNKS, this.epoch, this.windowIndex)))
+      ? permutation(total, new Generator(deriveSeed(this.options.seed, TAG_CHUNKS, this.epoch, this.windowIndex)))
       : Int32Array.from({ length: total }, (_, i) => i);
     this.window = {
       epoch: this.epoch,

@@ -1,4 +1,4 @@
-import type { RandomSource } from '../random.js';
+import type { RandomSource } from '@retro/random';
 import {
   IGNORE_INDEX,
   makeMaskPlan,

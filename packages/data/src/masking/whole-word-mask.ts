@@ -1,4 +1,4 @@
-import type { RandomSource } from '../random.js';
+import type { RandomSource } from '@retro/random';
 import { maskableSpans } from './word-spans.js';
 
 /** Label value of positions that carry no MLM target (PyTorch CrossEntropy ignore_index). */
@@ -106,7 +106,7 @@ export function maskSequenceInto(
   const order = new Int32Array(spans.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
+    const j = rng.randint(i + 1);
     const t = order[i];
     order[i] = order[j];
     order[j] = t;
@@ -141,7 +141,7 @@ export function maskSequenceInto(
 }
 
 function drawKind(rng: RandomSource, plan: MaskPlan): number {
-  const u = rng.nextFloat();
+  const u = rng.random();
   if (u < plan.maskProb) return MaskKind.mask;
   if (u < plan.maskProb + plan.randomProb) return MaskKind.random;
   return MaskKind.keep;
@@ -152,7 +152,7 @@ function randomOrdinary(rng: RandomSource, plan: MaskPlan, original: number): nu
   const others = plan.ordinaryCount - (plan.isSpecial(original) ? 0 : 1);
   if (others <= 0) return -1;
   for (;;) {
-    const r = rng.nextInt(plan.vocabSize);
+    const r = rng.randint(plan.vocabSize);
     if (r !== original && !plan.isSpecial(r)) return r;
   }
 }

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor.js';
-import { Generator } from '../random.js';
+import { Generator } from '@retro/random';
 import { matmul, embedding, layerNorm, dropout, zeros, ones, randn } from '../ops/index.js';
 import { formatShape } from '../shape.js';
 import { Module } from './module.js';

@@ -1,6 +1,6 @@
 import { getBackend } from '../engine/engine.js';
 import type { DType } from '../engine/kernels.js';
-import { Generator } from '../random.js';
+import { Generator } from '@retro/random';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor, type TensorData, type TensorOptions, type NestedArray } from '../tensor.js';
 import { fromHostArray } from './kernel-call.js';

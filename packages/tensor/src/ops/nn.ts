@@ -1,6 +1,6 @@
 import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
-import type { Generator } from '../random.js';
+import type { Generator } from '@retro/random';
 import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { callKernel, callKernel1 } from './kernel-call.js';

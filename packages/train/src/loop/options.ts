@@ -36,7 +36,7 @@ export interface TrainOptions<B extends CountedBatch> {
   /** Run seed; must equal `rng.seed` when an `rng` is given. */
   seed: number;
   /**
-   * The run's generators. Build the model (rng.init, rng.dropout) and the batch source from the
+   * The run's stateful generators (rng.dropout, plus any stream(name)); give the model and batch source the
    * same object so their states are saved and restored.
    */
   rng?: TrainerRng;

@@ -37,7 +37,7 @@ export class TinyRetroModel extends Module {
   constructor(rng: TrainerRng, readonly options: { hidden?: number; dropout?: number; mlmOnly?: boolean } = {}) {
     super();
     const hidden = options.hidden ?? 8;
-    const generator: Generator = rng.init;
+    const generator: Generator = rng.stream('init');
     this.embeddings = this.child('embeddings', new Embedding(VOCAB, hidden, null, { std: 0.5, generator }));
     this.dense = this.child('dense', new Linear(hidden, hidden, { std: 0.3, generator }));
     this.norm = this.child('LayerNorm', new LayerNorm(hidden, 1e-5));
@@ -81,7 +81,7 @@ interface TinyBatchesState {
 
 /**
  * `count` fixed sequences (made from a constant seed, not the run's rng), visited in an order
- * reshuffled each epoch with rng.data, masked 30% at `next()` with rng.masks.
+ * reshuffled each epoch with rng.stream('data'), masked 30% at `next()` with rng.stream('masks').
  * `poisonAt`: the batch number (0-based, across epochs) whose forward yields NaN.
  */
 export class TinyBatches implements BatchSource<TinyBatch> {
@@ -109,7 +109,7 @@ export class TinyBatches implements BatchSource<TinyBatch> {
   private shuffle(): void {
     this.order = this.sequences.map((_, i) => i);
     for (let i = this.order.length - 1; i > 0; i--) {
-      const j = this.rng.data.randint(i + 1);
+      const j = this.rng.stream('data').randint(i + 1);
       [this.order[i], this.order[j]] = [this.order[j], this.order[i]];
     }
   }
@@ -132,7 +132,7 @@ export class TinyBatches implements BatchSource<TinyBatch> {
     const inputIds = Int32Array.from(decoderIds);
     const labels = new Int32Array(decoderIds.length).fill(-100);
     for (let i = 0; i < inputIds.length; i++) {
-      if (this.rng.masks.random() < 0.3) {
+      if (this.rng.stream('masks').random() < 0.3) {
         labels[i] = inputIds[i];
         inputIds[i] = MASK_ID;
       }

@@ -1,0 +1,2 @@
+export { Generator, permutation, type GeneratorState, type RandomSource } from './generator.js';
+export { deriveSeed } from './derive-seed.js';
