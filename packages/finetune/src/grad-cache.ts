@@ -8,7 +8,7 @@
  * By the chain rule the parameter gradient equals the one of the whole batch at once. Dropout must
  * draw the same masks in 1 and 3, so each sub-batch's generator state is saved and replayed.
  */
-import { Generator, Tensor, concat, noGrad, narrow, scale } from '@retro/tensor';
+import { Generator, Tensor, concat, noGrad, narrow, scale, type GeneratorState } from '@retro/tensor';
 
 /** One list of texts embedded by the same encoder (queries, passages, sentence1s, ...). */
 export type EmbedFn = (texts: readonly string[]) => Tensor;
@@ -31,7 +31,7 @@ export function gradCacheStep(embed: EmbedFn, lists: ReadonlyArray<readonly stri
   const { chunkSize, generator } = options;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new Error(`gradCacheStep: chunkSize must be a positive integer, got ${chunkSize}`);
   const chunks = lists.map((texts) => {
-    const out: Array<{ texts: readonly string[]; start: number; rngState?: number[] }> = [];
+    const out: Array<{ texts: readonly string[]; start: number; rngState?: GeneratorState }> = [];
     for (let start = 0; start < texts.length; start += chunkSize) out.push({ texts: texts.slice(start, start + chunkSize), start });
     return out;
   });

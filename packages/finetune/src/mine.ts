@@ -5,7 +5,7 @@
  * [rangeStart, rangeEnd). Too few ranked candidates are topped up with random pool texts.
  */
 import { Bm25Index, charTokens, cosineTopK } from '@retro/eval';
-import { Random, deriveSeed, permutation } from '@retro/data';
+import { Generator, deriveSeed, permutation } from '@retro/data';
 import { noGrad } from '@retro/tensor';
 import type { Triple } from './data/readers.js';
 import type { TextEncoder } from './encoder.js';
@@ -49,7 +49,7 @@ export function mineHardNegatives(triples: readonly Triple[], rank: Ranker, opti
     const banned = new Set([triple.query, ...triple.pos]);
     const ranked = [...rankings[i]].map((j) => pool[j]).filter((text) => !banned.has(text));
     const window = ranked.slice(rangeStart, rangeEnd);
-    const rng = new Random(deriveSeed(options.seed, i));
+    const rng = new Generator(deriveSeed(options.seed, i));
     const chosen: string[] = [];
     const order = permutation(window.length, rng);
     for (let k = 0; k < order.length && chosen.length < count; k++) chosen.push(window[order[k]]);

@@ -103,7 +103,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     accumulation: loop.accumulation,
   });
   // the data stream's seed is its own stream of the run seed, so it never tracks the init or dropout
-  const dataSeed = rng.data.randint(2 ** 31);
+  const dataSeed = rng.stream('data').randint(2 ** 31);
   const countTokens = (text: string): number => encoder.tokenize([text])[0].length;
   const batches =
     options.data.kind === 'triples'

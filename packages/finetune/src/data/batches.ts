@@ -5,7 +5,7 @@
  * what it needs instead of replaying earlier draws. The last partial batch of an epoch is
  * dropped so every update sees the same number of in-batch negatives.
  */
-import { Random, deriveSeed, permutation } from '@retro/data';
+import { Generator, deriveSeed, permutation } from '@retro/data';
 import type { ScoredPair, Triple } from './readers.js';
 
 /** B queries and B * group passages: row b*group is query b's positive, the next group-1 its hard negatives. */
@@ -60,10 +60,10 @@ abstract class ShuffledStream<T, B> {
   }
 
   private orderOf(epoch: number): Int32Array {
-    return permutation(this.items.length, new Random(deriveSeed(this.seed, TAG_ORDER, epoch)));
+    return permutation(this.items.length, new Generator(deriveSeed(this.seed, TAG_ORDER, epoch)));
   }
 
-  protected abstract build(examples: Array<{ item: T; rng: Random }>): B;
+  protected abstract build(examples: Array<{ item: T; rng: Generator }>): B;
 
   next(): B | undefined {
     if (this.position + this.batchSize > this.items.length) {
@@ -74,7 +74,7 @@ abstract class ShuffledStream<T, B> {
     const examples = [];
     for (let k = 0; k < this.batchSize; k++) {
       const index = this.order[this.position + k];
-      examples.push({ item: this.items[index], rng: new Random(deriveSeed(this.seed, TAG_EXAMPLE, this.epoch, index)) });
+      examples.push({ item: this.items[index], rng: new Generator(deriveSeed(this.seed, TAG_EXAMPLE, this.epoch, index)) });
     }
     this.position += this.batchSize;
     return this.build(examples);
@@ -96,7 +96,7 @@ abstract class ShuffledStream<T, B> {
 }
 
 /** `count` distinct draws from `pool` (with repeats only when the pool is smaller), FlagEmbedding's sampling. */
-function sample(pool: readonly string[], count: number, rng: Random): string[] {
+function sample(pool: readonly string[], count: number, rng: Generator): string[] {
   const out: string[] = [];
   while (out.length < count) {
     const order = permutation(pool.length, rng);
@@ -131,12 +131,12 @@ export class TripleStream extends ShuffledStream<Triple, TripleBatch> {
     this.instruction = options.queryInstruction ?? '';
   }
 
-  protected build(examples: Array<{ item: Triple; rng: Random }>): TripleBatch {
+  protected build(examples: Array<{ item: Triple; rng: Generator }>): TripleBatch {
     const queries: string[] = [];
     const passages: string[] = [];
     for (const { item, rng } of examples) {
       queries.push(this.instruction + item.query);
-      passages.push(item.pos[rng.nextInt(item.pos.length)]);
+      passages.push(item.pos[rng.randint(item.pos.length)]);
       if (this.group > 1) passages.push(...sample(item.neg, this.group - 1, rng));
     }
     return { kind: 'triples', queries, passages, group: this.group, tokens: [...queries, ...passages].reduce((n, t) => n + this.countTokens(t), 0) };
