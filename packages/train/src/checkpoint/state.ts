@@ -98,13 +98,19 @@ export function validateTrainerState(value: unknown, source: string): asserts va
 
   const rng = state.rng as Record<string, unknown>;
   for (const [name, stream] of Object.entries(rng)) {
+    // The @retro/random Generator's JSON state; an array is the sfc32 state retro saved before it.
+    if (Array.isArray(stream)) {
+      throw fail(`rng.${name}`, stream, "a generator state {algorithm: 'xoshiro128**', s, spareNormal}; this array is the state of the sfc32 generator retro used before @retro/random, and such a run cannot continue bit-exactly");
+    }
+    const { algorithm, s, spareNormal } = (stream ?? {}) as { algorithm?: unknown; s?: unknown; spareNormal?: unknown };
     const ok =
-      Array.isArray(stream) &&
-      stream.length === 5 &&
-      // Words are stored as the generator keeps them (int32 or uint32; setState reads them >>> 0).
-      stream.slice(0, 4).every((x) => Number.isInteger(x) && (x as number) >= -(2 ** 31) && (x as number) < 2 ** 32) &&
-      (stream[4] === null || (typeof stream[4] === 'number' && Number.isFinite(stream[4])));
-    if (!ok) throw fail(`rng.${name}`, stream, '[4 32-bit integer words, spare normal number or null] (a generator state)');
+      algorithm === 'xoshiro128**' &&
+      Array.isArray(s) &&
+      s.length === 4 &&
+      s.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32) &&
+      s.some((x) => x !== 0) &&
+      (spareNormal === undefined || spareNormal === null || (typeof spareNormal === 'number' && Number.isFinite(spareNormal)));
+    if (!ok) throw fail(`rng.${name}`, stream, "a generator state {algorithm: 'xoshiro128**', s: [4 uint32 words, not all 0], spareNormal: number or null}");
   }
 
   const optimizer = state.optimizer as Record<string, unknown>;
