@@ -18,7 +18,7 @@ export interface ParityCheck {
   note?: string;
 }
 
-interface Inputs {
+export interface Inputs {
   attention_mask: number[][];
   encoder_input_ids: number[][];
   encoder_labels: number[][];
@@ -41,7 +41,7 @@ async function fetchOk(url: string): Promise<Response> {
   return response;
 }
 
-const json = async <T>(url: string): Promise<T> => (await (await fetchOk(url)).json()) as T;
+export const fetchJson = async <T>(url: string): Promise<T> => (await (await fetchOk(url)).json()) as T;
 const bytes = async (url: string): Promise<Uint8Array> => new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 
 function tensorsOf(file: Uint8Array, source: string): Map<string, { shape: number[]; data: Float32Array }> {
@@ -51,8 +51,8 @@ function tensorsOf(file: Uint8Array, source: string): Map<string, { shape: numbe
   return out;
 }
 
-async function loadModel(base: string): Promise<RetroMAEForPretraining> {
-  const config = await json<{ model_type?: string }>(`${base}/config.json`);
+export async function loadModel(base: string): Promise<RetroMAEForPretraining> {
+  const config = await fetchJson<{ model_type?: string }>(`${base}/config.json`);
   const typed = config.model_type === 'roberta' ? RobertaConfig.fromJson(config, `${base}/config.json`) : BertConfig.fromJson(config, `${base}/config.json`);
   const model = RetroMAEForPretraining.fromConfig(typed);
   const weights = tensorsOf(await bytes(`${base}/model.safetensors`), `${base}/model.safetensors`);
@@ -65,7 +65,7 @@ async function loadModel(base: string): Promise<RetroMAEForPretraining> {
   return model;
 }
 
-function batchOf(inputs: Inputs) {
+export function batchOf(inputs: Inputs) {
   return {
     encoderInputIds: inputs.encoder_input_ids,
     encoderAttentionMask: inputs.attention_mask,
@@ -96,7 +96,7 @@ const flatten = (value: unknown): number[] => (Array.isArray(value) ? value.flat
 /** Forward, losses and gradients of one fixture model (`kind` = bert | roberta). */
 export async function forwardBackwardParity(kind: string): Promise<ParityCheck[]> {
   const base = `/fixtures/${kind}`;
-  const inputs = await json<Inputs>(`${base}/inputs.json`);
+  const inputs = await fetchJson<Inputs>(`${base}/inputs.json`);
   const expected = tensorsOf(await bytes(`${base}/expected.safetensors`), `${base}/expected.safetensors`);
   const model = await loadModel(base);
   const out = model.forward(batchOf(inputs), { outputLogits: true });
@@ -166,8 +166,8 @@ export async function forwardBackwardParity(kind: string): Promise<ParityCheck[]
 /** AdamW steps 1-3 of the full model against torch.optim.AdamW in float64 (adamw.json). */
 export async function adamwParity(kind: string): Promise<ParityCheck[]> {
   const base = `/fixtures/${kind}`;
-  const fixture = await json<AdamwFixture>(`${base}/adamw.json`);
-  const inputs = await json<Inputs>(`${base}/inputs.json`);
+  const fixture = await fetchJson<AdamwFixture>(`${base}/adamw.json`);
+  const inputs = await fetchJson<Inputs>(`${base}/inputs.json`);
   const model = await loadModel(base);
   const h = fixture.hyperparameters;
   const optimizer = new AdamW(model.namedParameters(), { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weight_decay });

@@ -7,13 +7,15 @@
  *   node scripts/browser-check/run.mjs [--json out.json] [--dist] [--backends a,b] [--sizes 256,512]
  *                                      [--no-isolated] [--timeout 600] [--chromium /usr/bin/chromium]
  *                                      [--entry /tmp/patched/src/index.ts]
- *   node scripts/browser-check/run.mjs --webgpu [--fixtures DIR] [--parts ops,parity]
+ *   node scripts/browser-check/run.mjs --webgpu [--fixtures DIR] [--parts ops,parity,training] [--steps 50]
  *
  * --webgpu runs instead the WebGPU check (webgpu.mjs): gpujs in mode webgpu on SwiftShader, the
  * tensor op suite (forward + backward vs float64) and the RetroMAE parity (forward, both losses,
  * every gradient, AdamW steps 1-3). --fixtures DIR (implies --webgpu) takes the fixtures from any
  * folder in the layout of ../shared/fixtures (bert/ and roberta/ beside each other); the default is
- * test-fixtures/retromae. Exits non-zero on any mismatch. npm test runs it (packages/tensor/test/webgpu-browser.test.ts).
+ * test-fixtures/retromae. `training` (with --steps N, default 50) trains the fixture model N AdamW
+ * steps on cpu and on webgpu and compares the loss curves, plus resumes crossing the backends.
+ * Exits non-zero on any mismatch. npm test runs it (packages/tensor/test/webgpu-browser.test.ts).
  *
  * Two page loads: a plain one (no cross-origin isolation, so no SharedArrayBuffer) running every
  * backend, and a cross-origin-isolated one (COOP/COEP headers) running the cpu backend, whose
@@ -45,6 +47,7 @@ function parseArgs(argv) {
     webgpu: false,
     fixtures: null,
     parts: 'ops,parity',
+    steps: 50,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -65,6 +68,7 @@ function parseArgs(argv) {
       args.fixtures = resolve(next());
       args.webgpu = true;
     } else if (a === '--parts') args.parts = next();
+    else if (a === '--steps') args.steps = Number(next());
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
       process.exit(0);
@@ -277,7 +281,7 @@ async function main() {
   if (args.webgpu) {
     const version = await chromiumVersion(args.chromium);
     console.log(`chromium: ${args.chromium}: ${version}`);
-    const report = await runWebgpuCheck({ chromium: args.chromium, timeout: args.timeout, fixtures: args.fixtures, parts: args.parts });
+    const report = await runWebgpuCheck({ chromium: args.chromium, timeout: args.timeout, fixtures: args.fixtures, parts: args.parts, steps: args.steps });
     printWebgpu(report);
     if (args.json) {
       writeFileSync(args.json, `${JSON.stringify({ chromium: version, ...report }, null, 2)}\n`);

@@ -1,11 +1,12 @@
 /**
  * The WebGPU page (bundled by run.mjs --webgpu): selects gpujs in mode webgpu, runs the op suite
  * (packages/tensor/test/browser/op-suite.ts) and the RetroMAE fixture parity, and POSTs the
- * results back. Query: ?parts=ops,parity&kinds=bert,roberta
+ * results back. Query: ?parts=ops,parity,training&kinds=bert,roberta&steps=50
  */
 import * as T from '@retro/tensor';
 import { runOpSuite, type SuiteResult } from '../../packages/tensor/test/browser/op-suite.js';
 import { adamwParity, forwardBackwardParity, type ParityCheck } from './retromae-parity.js';
+import { trainingParity } from './training-parity.js';
 
 const params = new URLSearchParams(location.search);
 const parts = (params.get('parts') ?? 'ops,parity').split(',');
@@ -21,8 +22,10 @@ async function main(): Promise<void> {
     info?: unknown;
     ops: SuiteResult[];
     parity: ParityCheck[];
+    training: ParityCheck[];
+    curves?: Record<string, number[]>;
     fatal?: string;
-  } = { env: { userAgent: navigator.userAgent, webgpu: 'gpu' in navigator }, ops: [], parity: [] };
+  } = { env: { userAgent: navigator.userAgent, webgpu: 'gpu' in navigator }, ops: [], parity: [], training: [] };
   try {
     T.registerGpujsBackend({ mode: 'webgpu' });
     await T.setBackendAsync('gpujs');
@@ -41,6 +44,18 @@ async function main(): Promise<void> {
             await log(`FAIL ${kind} ${run.name}: ${message(error)}`);
           }
         }
+      }
+    }
+    if (parts.includes('training')) {
+      const steps = Number(params.get('steps') ?? 50);
+      try {
+        const { checks, curves } = await trainingParity(kinds[0], 'gpujs', steps);
+        result.training = checks;
+        result.curves = curves;
+        for (const c of checks) await log(`${c.pass ? 'ok  ' : 'FAIL'} ${c.check} relErr ${c.relErr.toExponential(2)} ${c.note ?? ''}`);
+      } catch (error) {
+        result.training.push({ check: 'training parity', pass: false, relErr: Infinity, note: message(error) });
+        await log(`FAIL training parity: ${message(error)}`);
       }
     }
     result.info = T.gpujsInfo('gpujs');

@@ -135,7 +135,7 @@ export async function runWebgpuCheck(options) {
   const resultPromise = new Promise((ok) => (resolveResult = ok));
   const { server, port } = await serve(code, fixtures, (line) => options.quiet || console.log(`  webgpu: ${line}`), (data) => resolveResult(data));
   const profile = mkdtempSync(join(tmpdir(), 'retro-webgpu-check-'));
-  const query = `?parts=${encodeURIComponent(options.parts ?? 'ops,parity')}&kinds=${kinds.join(',')}`;
+  const query = `?parts=${encodeURIComponent(options.parts ?? 'ops,parity')}&kinds=${kinds.join(',')}&steps=${options.steps ?? 50}`;
   const child = spawn(options.chromium, [...WEBGPU_FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/webgpu/${query}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -167,9 +167,11 @@ export async function runWebgpuCheck(options) {
   }
   for (const op of result.ops ?? []) if (!op.pass) failures.push(`op ${op.name}: ${op.error}`);
   for (const c of result.parity ?? []) if (!c.pass) failures.push(`parity ${c.check}: relErr ${c.relErr}${c.note ? ` (${c.note})` : ''}`);
+  for (const c of result.training ?? []) if (!c.pass) failures.push(`training ${c.check}: relErr ${c.relErr}${c.note ? ` (${c.note})` : ''}`);
   const wantedParts = (options.parts ?? 'ops,parity').split(',');
   if (!result.fatal && wantedParts.includes('ops') && !(result.ops?.length > 0)) failures.push('the op suite ran no case');
   if (!result.fatal && wantedParts.includes('parity') && !(result.parity?.length > 0)) failures.push('the RetroMAE parity ran no check');
+  if (!result.fatal && wantedParts.includes('training') && !(result.training?.length > 0)) failures.push('the training parity ran no check');
   return { result, failures, fixtures, kinds };
 }
 
@@ -182,9 +184,10 @@ export function printWebgpu({ result, failures, fixtures, kinds }) {
   }
   const pad = (s, n) => String(s).padEnd(n);
   for (const op of result.ops ?? []) console.log(`  ${op.pass ? 'ok  ' : 'FAIL'} ${pad(op.name, 96)} ${op.ms.toFixed(0)} ms${op.error ? `  ${op.error}` : ''}`);
-  for (const c of result.parity ?? []) console.log(`  ${c.pass ? 'ok  ' : 'FAIL'} ${pad(c.check, 64)} relErr ${Number.isFinite(c.relErr) ? c.relErr.toExponential(2) : c.relErr}${c.note ? `  ${c.note}` : ''}`);
+  for (const c of [...(result.parity ?? []), ...(result.training ?? [])]) console.log(`  ${c.pass ? 'ok  ' : 'FAIL'} ${pad(c.check, 64)} relErr ${Number.isFinite(c.relErr) ? c.relErr.toExponential(2) : c.relErr}${c.note ? `  ${c.note}` : ''}`);
   const ops = result.ops ?? [];
   const parity = result.parity ?? [];
-  console.log(`op suite: ${ops.filter((o) => o.pass).length}/${ops.length} passed; RetroMAE parity: ${parity.filter((c) => c.pass).length}/${parity.length} passed`);
+  const training = result.training ?? [];
+  console.log(`op suite: ${ops.filter((o) => o.pass).length}/${ops.length} passed; RetroMAE parity: ${parity.filter((c) => c.pass).length}/${parity.length} passed; training: ${training.filter((c) => c.pass).length}/${training.length} passed`);
   console.log(failures.length ? `\n${failures.length} failure(s):\n  ${failures.join('\n  ')}` : '\nWebGPU: all checks passed');
 }

@@ -61,20 +61,23 @@ function isRunFolder(dir: string): boolean {
 
 /**
  * Switches the tensor backend. `--backend gpujs` means a GPU: unless RETRO_GPUJS_MODE asks for
- * a mode on purpose (cpu, webasm for debugging), only GL modes may start, so a machine without
- * a GPU fails here, loudly, instead of running gpu.js kernels on the CPU.
+ * another mode on purpose (gpu = the GL modes, cpu or webasm for debugging), it is gpu.js's
+ * `webgpu` mode through Node's `webgpu` package (dawn.node), and a machine where that cannot start
+ * (no package, glibc < 2.38, no Vulkan driver) fails here, loudly, instead of running elsewhere.
  */
 async function selectBackend(name: string | undefined): Promise<void> {
   if (!name) return;
-  const { setBackend } = await import('@retro/tensor');
+  const { setBackendAsync } = await import('@retro/tensor');
   const askedMode = process.env.RETRO_GPUJS_MODE;
-  if (name === 'gpujs' && !askedMode) process.env.RETRO_GPUJS_MODE = 'gpu';
+  if (name === 'gpujs' && !askedMode) process.env.RETRO_GPUJS_MODE = 'webgpu';
   try {
-    setBackend(name);
+    await setBackendAsync(name);
   } catch (error) {
     throw new Error(
       `option --backend ${name}: ${(error as Error).message}` +
-        (name === 'gpujs' && !askedMode ? '; set RETRO_GPUJS_MODE=cpu or webasm to run the gpu.js kernels without a GPU, or use --backend cpu' : ''),
+        (name === 'gpujs' && !askedMode
+          ? '; RETRO_GPUJS_MODE=gpu picks the GL modes instead (a display and the gl package), cpu or webasm runs the gpu.js kernels without a GPU, or use --backend cpu'
+          : ''),
     );
   } finally {
     if (askedMode === undefined) delete process.env.RETRO_GPUJS_MODE;

@@ -1,3 +1,4 @@
+import { getBackend, readTensors } from '@retro/tensor';
 import { pruneCheckpoints, saveCheckpoint } from '../checkpoint/save.js';
 import type { TrainerState } from '../checkpoint/state.js';
 import type { BatchSource, CountedBatch, Trainable } from '../objective.js';
@@ -33,6 +34,9 @@ export interface RunPosition {
  */
 export async function checkpointRun<B extends CountedBatch>(parts: RunParts<B>, position: RunPosition): Promise<string> {
   const { options, settings, schedule, optimizer, rng, log } = parts;
+  // One transfer from an asynchronous device (WebGPU): afterwards the parameters and moments read
+  // synchronously from their host copies, for stateDict() and savePretrained().
+  if (getBackend().asyncReads) await readTensors([...options.model.namedParameters().map(([, tensor]) => tensor), ...optimizer.stateTensors()]);
   const optimizerState = optimizer.stateDict();
   const batches: BatchSource<B> = options.batches;
   const model: Trainable<B> = options.model;

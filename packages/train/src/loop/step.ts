@@ -1,4 +1,4 @@
-import { scale, type Tensor } from '@retro/tensor';
+import { getBackend, mul, noGrad, readTensors, scale, sum, type Tensor } from '@retro/tensor';
 import { clipGradNorm, globalGradNorm } from '../clip.js';
 import { TrainingDivergedError } from '../errors.js';
 import type { BatchSource, CountedBatch, Trainable } from '../objective.js';
@@ -26,13 +26,24 @@ export interface UpdateParts<B extends CountedBatch> {
 
 /**
  * One optimizer update: `accumulation` micro-batches of forward + backward (loss / accumulation,
- * so the gradient is that of the mean loss), NaN/Inf checks after each, global-norm clipping,
- * AdamW at `lr`. `update` (1-based) and `batchesConsumed` (batches taken before this update) only
- * name the culprit in a TrainingDivergedError. `taken` counts the batches taken from the source;
+ * so the gradient is that of the mean loss), NaN/Inf checks, global-norm clipping, AdamW at `lr`.
+ * `update` (1-based) and `batchesConsumed` (batches taken before this update) only name the
+ * culprit in a TrainingDivergedError. `taken` counts the batches taken from the source;
  * `outcome` is undefined, with no update applied, when the source ran out mid-update: a partial
  * update would weigh its batches differently.
+ *
+ * On a backend that reads asynchronously (WebGPU) the update reads back once: every micro-batch's
+ * losses and each gradient's sum of squares in one transfer, after the last backward; the
+ * clipping scale and AdamW then run on the device. Elsewhere values are checked after each
+ * micro-batch, as reading them costs nothing there.
  */
-export function runUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr: number, update: number, batchesConsumed: number): { taken: number; outcome?: UpdateOutcome } {
+export async function runUpdate<B extends CountedBatch>(
+  parts: UpdateParts<B>,
+  lr: number,
+  update: number,
+  batchesConsumed: number,
+): Promise<{ taken: number; outcome?: UpdateOutcome }> {
+  if (getBackend().asyncReads === true) return runDeviceUpdate(parts, lr, update, batchesConsumed);
   const { model, batches, optimizer, namedParameters, params, accumulation, clipNorm } = parts;
   optimizer.zeroGrad();
   const sums: Record<string, number> = {};
@@ -42,12 +53,8 @@ export function runUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr: num
     if (batch === undefined) return { taken: micro };
     const batchIndex = batchesConsumed + micro;
     tokens += batch.tokens;
-    const losses = model.losses(batch);
-    if (!losses?.loss || losses.loss.size !== 1) {
-      throw new Error(`train: model.losses must return { loss: <one-element Tensor>, ... }, got loss ${losses?.loss ? `of shape [${losses.loss.shape.join(', ')}]` : 'missing'}`);
-    }
+    const losses = checkedLosses(model, batch);
     for (const [name, value] of Object.entries(losses)) {
-      if (value.size !== 1) throw new Error(`train: model.losses returned '${name}' of shape [${value.shape.join(', ')}]; every loss must be a one-element Tensor`);
       const scalar = value.item();
       if (!Number.isFinite(scalar)) throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex, quantity: 'loss', name, value: scalar });
       sums[name] = (sums[name] ?? 0) + scalar;
@@ -63,5 +70,68 @@ export function runUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr: num
   optimizer.step(lr);
   const losses: Record<string, number> = {};
   for (const [name, sum] of Object.entries(sums)) losses[name] = sum / accumulation;
+  return { taken: accumulation, outcome: { losses, gradNorm, tokens } };
+}
+
+function checkedLosses<B extends CountedBatch>(model: UpdateParts<B>['model'], batch: B): Record<string, Tensor> & { loss: Tensor } {
+  const losses = model.losses(batch);
+  if (!losses?.loss || losses.loss.size !== 1) {
+    throw new Error(`train: model.losses must return { loss: <one-element Tensor>, ... }, got loss ${losses?.loss ? `of shape [${losses.loss.shape.join(', ')}]` : 'missing'}`);
+  }
+  for (const [name, value] of Object.entries(losses)) {
+    if (value.size !== 1) throw new Error(`train: model.losses returned '${name}' of shape [${value.shape.join(', ')}]; every loss must be a one-element Tensor`);
+  }
+  return losses;
+}
+
+/** runUpdate on an asynchronous device: one transfer per update (see runUpdate). */
+async function runDeviceUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr: number, update: number, batchesConsumed: number): Promise<{ taken: number; outcome?: UpdateOutcome }> {
+  const { model, batches, optimizer, namedParameters, accumulation, clipNorm } = parts;
+  optimizer.zeroGrad();
+  const perMicro: Array<Array<[string, Tensor]>> = [];
+  let tokens = 0;
+  for (let micro = 0; micro < accumulation; micro++) {
+    const batch = batches.next();
+    if (batch === undefined) return { taken: micro };
+    tokens += batch.tokens;
+    const losses = checkedLosses(model, batch);
+    perMicro.push(Object.entries(losses));
+    (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
+  }
+  const withGrad = namedParameters.filter(([, tensor]) => tensor.grad);
+  const squares = noGrad(() => withGrad.map(([, tensor]) => sum(mul(tensor.grad!, tensor.grad!))));
+  const scalars = perMicro.flatMap((entries) => entries.map(([, value]) => value));
+  const values = await readTensors([...scalars, ...squares]);
+  const sums: Record<string, number> = {};
+  let k = 0;
+  perMicro.forEach((entries, micro) => {
+    for (const [name] of entries) {
+      const scalar = values[k++][0];
+      if (!Number.isFinite(scalar)) throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex: batchesConsumed + micro, quantity: 'loss', name, value: scalar });
+      sums[name] = (sums[name] ?? 0) + scalar;
+    }
+  });
+  // The squares are float32 sums per gradient; their total is taken in float64 as globalGradNorm does.
+  let total = 0;
+  let culprit: string | null = null;
+  withGrad.forEach(([name], i) => {
+    const square = values[scalars.length + i][0];
+    if (!Number.isFinite(square) && culprit === null) culprit = name;
+    total += square;
+  });
+  const gradNorm = Math.sqrt(total);
+  if (!Number.isFinite(gradNorm)) {
+    // Checked once per update here: the culprit is named, the micro-batch is the update's last.
+    const last = accumulation - 1;
+    throw new TrainingDivergedError({ step: update, microBatch: last, batchIndex: batchesConsumed + last, quantity: 'gradient', name: culprit ?? '?', value: gradNorm });
+  }
+  if (clipNorm) {
+    // torch.nn.utils.clip_grad_norm_, as clipGradNorm, with the norm already on the host.
+    const coefficient = clipNorm / (gradNorm + 1e-6);
+    if (coefficient < 1) noGrad(() => withGrad.forEach(([, tensor]) => (tensor.grad = scale(tensor.grad!, coefficient))));
+  }
+  optimizer.step(lr);
+  const losses: Record<string, number> = {};
+  for (const [name, total] of Object.entries(sums)) losses[name] = total / accumulation;
   return { taken: accumulation, outcome: { losses, gradNorm, tokens } };
 }

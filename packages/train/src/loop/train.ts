@@ -63,7 +63,7 @@ export async function train<B extends CountedBatch>(options: TrainOptions<B>): P
   try {
     while (step < Math.min(totalSteps, settings.stopAtStep)) {
       lr = learningRateAt(schedule, step);
-      const { taken, outcome } = runUpdate(updateParts, lr, step + 1, batchesConsumed);
+      const { taken, outcome } = await runUpdate(updateParts, lr, step + 1, batchesConsumed);
       batchesConsumed += taken;
       if (!outcome) {
         stoppedBecause = 'dataExhausted';

@@ -116,6 +116,15 @@ export class AdamW {
     return state;
   }
 
+  /**
+   * Both moments of every parameter with state: on an asynchronous device, `await
+   * readTensors(optimizer.stateTensors())` brings them to the host in one transfer so that
+   * `stateDict()` can then read them synchronously.
+   */
+  stateTensors(): Tensor[] {
+    return [...this.state.values()].flatMap((state) => [state.expAvg, state.expAvgSq]);
+  }
+
   /** A copy of the optimizer state, named as optimizer.safetensors stores it. */
   stateDict(): AdamWStateDict {
     const steps: Record<string, number> = {};

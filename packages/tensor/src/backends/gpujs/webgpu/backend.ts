@@ -153,7 +153,11 @@ export class WebgpuBackend implements Backend {
     return storages.map((storage, i) => {
       const slice = bytes.slice(start, start + sizes[i]);
       start += sizes[i];
-      return infos[i].dtype === 'int32' ? new Int32Array(slice) : new Float32Array(slice);
+      const values = infos[i].dtype === 'int32' ? new Int32Array(slice) : new Float32Array(slice);
+      // Kept as the host copy (until an in-place kernel writes the buffer): after
+      // `await readTensors(ts)`, synchronous code (stateDict, savePretrained) can read them.
+      storage.hostCache = values;
+      return values;
     });
   }
 
