@@ -123,7 +123,7 @@ async function train(settings: TrainSettings): Promise<void> {
         if (state.stopRequested) break;
         post({ type: 'train-state', state: 'running' });
       }
-      const report = trainer.update();
+      const report = await trainer.update();
       state.version++;
       const global = { ...report, step: offset + report.step, totalSteps: offset + report.totalSteps };
       state.history.push(global);

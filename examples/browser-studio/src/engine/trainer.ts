@@ -77,11 +77,12 @@ export class BrowserTrainer {
   }
 
   /** One optimizer update; throws TrainingDivergedError on a non-finite loss or gradient (weights untouched). */
-  update(): StepReport {
+  async update(): Promise<StepReport> {
     const started = performance.now();
     const lr = learningRateAt(this.schedule, this.step);
     this.parts.model.train(true);
-    const { taken, outcome } = runUpdate(this.parts, lr, this.step + 1, this.batchesConsumed);
+    // On WebGPU runUpdate reads back once, asynchronously; on cpu it resolves at once.
+    const { taken, outcome } = await runUpdate(this.parts, lr, this.step + 1, this.batchesConsumed);
     this.batchesConsumed += taken;
     if (!outcome) throw new Error('the batch loader ran dry (it loops over the corpus forever; this is a bug)');
     this.step += 1;
