@@ -205,6 +205,9 @@ export class BatchLoader implements Iterable<Batch> {
         throw new Error(`${who}: state was saved with ${k} = ${JSON.stringify(state[k])}, this loader has ${JSON.stringify(mine[k])}`);
       }
     }
+    for (const k of ['epoch', 'window', 'offset', 'batchInEpoch', 'batchesServed'] as const) {
+      if (!Number.isSafeInteger(state[k]) || state[k] < 0) throw new Error(`${who}: field '${k}' is ${JSON.stringify(state[k])}, expected an integer >= 0`);
+    }
     if (state.window < 0 || state.window > this.numWindows || state.offset < 0) {
       throw new Error(`${who}: position window ${state.window} / offset ${state.offset} is outside this shard set`);
     }

@@ -138,7 +138,12 @@ export async function startRun<B extends CountedBatch>(
   else loadParametersFromSafetensors(parts.namedParameters, join(resumed.dir, 'model.safetensors'));
   parts.optimizer.loadStateDict(resumed.optimizer, resumed.dir);
   parts.rng.setState(resumed.state.rng, join(resumed.dir, 'trainer_state.json'));
-  batches.restore(resumed.state.dataLoader);
+  try {
+    batches.restore(resumed.state.dataLoader);
+  } catch (error) {
+    // The batch source knows its own position format; the user needs to know which file held it.
+    throw new Error(`${join(resumed.dir, 'trainer_state.json')}: field 'dataLoader' does not fit this run's batch source: ${(error as Error).message}`);
+  }
   parts.progress?.note(`train: resumed from ${resumed.dir} at step ${resumed.step}/${settings.totalSteps}`);
   if (extended) parts.progress?.note(describeExtension(extended, schedule));
   return { schedule, resumed, extended, scheduleChanges };

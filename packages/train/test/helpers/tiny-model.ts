@@ -148,6 +148,13 @@ export class TinyBatches implements BatchSource<TinyBatch> {
 
   restore(state: unknown): void {
     const s = state as TinyBatchesState & { served: number };
+    // A batch source checks the position it is given, as BatchLoader.restore does (the fuzz suite feeds damaged ones).
+    for (const key of ['epoch', 'position', 'served'] as const) {
+      if (!Number.isSafeInteger(s?.[key]) || s[key] < 0) throw new Error(`TinyBatches.restore: dataLoader.${key} is ${JSON.stringify(s?.[key])}, expected an integer >= 0`);
+    }
+    if (!Array.isArray(s.order) || !s.order.every((i) => Number.isInteger(i) && i >= 0 && i < this.sequences.length)) {
+      throw new Error(`TinyBatches.restore: dataLoader.order is not a permutation of 0..${this.sequences.length - 1}`);
+    }
     this.epoch = s.epoch;
     this.position = s.position;
     this.order = [...s.order];
