@@ -14,12 +14,10 @@ import {
   BertTokenizer,
   RobertaTokenizer,
   ShardDataset,
-  ShardWriter,
   readDocuments,
-  writeManifest,
   type CorpusDocument,
-  type ShardManifest,
 } from '../src/index.js';
+import { writeShardSet } from './helpers/shard-set.js';
 import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from './helpers/fuzz.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-fuzz-data-'));
@@ -116,22 +114,7 @@ describe('shards and manifest.json', () => {
   beforeAll(() => {
     base = join(root, 'shards-base');
     mkdirSync(base);
-    const w = new ShardWriter({ dir: base, idType: 'uint16', maxTokensPerShard: 8, name: (p) => `p${p}.rshard` });
-    const chunks = [[2, 10, 11, 3], [2, 12, 3], [2, 13, 14, 15, 3], [2, 16, 3], [2, 17, 18, 3]];
-    for (const ids of chunks) w.add(ids, ids.map(() => 1));
-    const shards = w.close();
-    const manifest = {
-      format: 'retro-shards',
-      version: 1,
-      createdAt: '',
-      updatedAt: '',
-      tokenizer: { hash: 'h', files: [], vocabSize: 100, clsTokenId: 2, sepTokenId: 3, padTokenId: 0, maskTokenId: 4, specialIds: [0, 1, 2, 3, 4] },
-      config: { hash: 'c', maxSeqLength: 8, idType: 'uint16' },
-      totals: {} as ShardManifest['totals'],
-      sources: [{ path: '/corpus.txt', size: 1, mtimeMs: 1, format: 'text', records: 5, documents: 5, chunks: 5, tokens: 19, skippedRecords: 0, emptyRecords: 0, shards: shards.map((s) => s.file) }],
-      shards: shards.map((s) => ({ ...s, source: '/corpus.txt' })),
-    } satisfies ShardManifest;
-    writeManifest(base, manifest);
+    writeShardSet(base, [[2, 10, 11, 3], [2, 12, 3], [2, 13, 14, 15, 3], [2, 16, 3], [2, 17, 18, 3]], 8);
     const ds = ShardDataset.open(base, { progress: false });
     for (let i = 0; i < ds.numShards; i++) {
       const d = ds.loadShard(i);

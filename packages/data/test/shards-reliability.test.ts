@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShardDataset, ShardWriter, encodeShard, readManifest, writeManifest, type ShardManifest } from '../src/shards/index.js';
+import { ShardDataset, encodeShard, readManifest, type ShardManifest } from '../src/shards/index.js';
+import { writeShardSet } from './helpers/shard-set.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-shards-rel-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,22 +17,7 @@ let n = 0;
 function makeSet(options: { ids?: number[][] } = {}): { dir: string; manifest: ShardManifest } {
   const dir = join(root, `set${n++}`);
   mkdirSync(dir);
-  const w = new ShardWriter({ dir, idType: 'uint16', maxTokensPerShard: 6, name: (p) => `p${p}.rshard` });
-  const chunks = options.ids ?? [0, 1, 2, 3, 4].map((k) => [2, 10 + k, 3]);
-  for (const ids of chunks) w.add(ids, ids.map(() => 1));
-  const shards = w.close();
-  const manifest = {
-    format: 'retro-shards',
-    version: 1,
-    createdAt: '',
-    updatedAt: '',
-    tokenizer: { hash: 'h', files: [], vocabSize: 100, clsTokenId: 2, sepTokenId: 3, padTokenId: 0, maskTokenId: 4, specialIds: [0, 1, 2, 3, 4] },
-    config: { hash: 'c', maxSeqLength: 8, idType: 'uint16' },
-    totals: {} as ShardManifest['totals'],
-    sources: [{ path: '/x', size: 1, mtimeMs: 1, format: 'text', records: 5, documents: 5, chunks: 5, tokens: 15, skippedRecords: 0, emptyRecords: 0, shards: shards.map((s) => s.file) }],
-    shards: shards.map((s) => ({ ...s, source: '/x' })),
-  } satisfies ShardManifest;
-  writeManifest(dir, manifest);
+  const { manifest } = writeShardSet(dir, options.ids ?? [0, 1, 2, 3, 4].map((k) => [2, 10 + k, 3]), 6);
   return { dir, manifest };
 }
 

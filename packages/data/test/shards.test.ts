@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { writeShardSet } from './helpers/shard-set.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,36 +166,7 @@ describe('ShardWriter', () => {
 
 describe('ShardDataset', () => {
   function makeSet(d: string) {
-    const w = new ShardWriter({ dir: d, idType: 'uint16', maxTokensPerShard: 6, name: (p) => `p${p}.rshard` });
-    for (let k = 0; k < 5; k++) w.add([2, 10 + k, 3], [1, 1, 1]);
-    const shards = w.close();
-    const manifest = {
-      format: 'retro-shards',
-      version: 1,
-      createdAt: '',
-      updatedAt: '',
-      tokenizer: { hash: 'h', files: [], vocabSize: 100, clsTokenId: 2, sepTokenId: 3, padTokenId: 0, maskTokenId: 4, specialIds: [0, 1, 2, 3, 4] },
-      config: { hash: 'c', maxSeqLength: 8, idType: 'uint16' },
-      totals: {} as ShardManifest['totals'],
-      sources: [
-        {
-          path: '/x',
-          size: 1,
-          mtimeMs: 1,
-          format: 'text',
-          records: 5,
-          documents: 5,
-          chunks: 5,
-          tokens: 15,
-          skippedRecords: 0,
-          emptyRecords: 0,
-          shards: shards.map((s) => s.file),
-        },
-      ],
-      shards: shards.map((s) => ({ ...s, source: '/x' })),
-    } satisfies ShardManifest;
-    writeManifest(d, manifest);
-    return shards;
+    return writeShardSet(d, [0, 1, 2, 3, 4].map((k) => [2, 10 + k, 3]), 6).shards;
   }
 
   it('opens a manifest, counts chunks and loads shards checked against it', () => {
