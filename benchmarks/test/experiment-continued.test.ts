@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimsMarkdown, passingStepsMarkdown, seedTableMarkdown, type ContinuedExperiment } from '../experiment/lib/continued.js';
 import type { EvalRecord } from '../experiment/lib/report.js';
+import { mergeByBackbone } from '../experiment/seed-table.js';
 
 /** A CLS record with the three seed metrics (retrieval, reranking, STS). */
 function rec(model: EvalRecord['model'], seed: number, step: number, retrieval: number, reranking: number, sts: number): EvalRecord {
@@ -55,5 +56,16 @@ describe('continued-pretraining report', () => {
   it('claims nothing while no seed has all three rows', () => {
     const partial = evals.filter((r) => r.model !== 'cont-mlm');
     expect(claimsMarkdown([experiment(partial)])).toMatch(/bert: no seed has the base and both continuations evaluated yet/);
+  });
+
+  it('pools seeds published separately for one backbone, and refuses mismatched or repeated runs', () => {
+    const s42 = experiment(evals.filter((r) => r.seed === 42));
+    const s43 = experiment(evals.filter((r) => r.seed === 43));
+    const merged = mergeByBackbone([{ source: 'a.json', experiment: s42 }, { source: 'b.json', experiment: s43 }]);
+    expect(merged).toHaveLength(1);
+    expect(seedTableMarkdown(merged, 'cls')).toBe(seedTableMarkdown([experiment(evals)], 'cls'));
+    expect(() => mergeByBackbone([{ source: 'a.json', experiment: s42 }, { source: 'c.json', experiment: s42 }])).toThrow(/c\.json: mlm seed 42 step 1200 \(cls\) is also in a\.json/);
+    const shorter = { ...s43, continueSteps: 600 };
+    expect(() => mergeByBackbone([{ source: 'a.json', experiment: s42 }, { source: 'd.json', experiment: shorter }])).toThrow(/d\.json: bert with 1200 base \+ 600 continued steps cannot join a\.json/);
   });
 });
