@@ -196,6 +196,14 @@ export class BertConfig implements BertConfigInit {
   }
 
   /**
+   * The longest input (special tokens included) the position table holds: what a tokenizer saved
+   * beside this model states as `model_max_length`. BERT: max_position_embeddings.
+   */
+  get maxSequenceLength(): number {
+    return this.maxPositionEmbeddings;
+  }
+
+  /**
    * Builds a config from parsed config.json contents. `source` (the file) labels every error:
    * `<file>: field 'hidden_size' must be a positive integer, found "32" (string)`.
    */
@@ -282,6 +290,11 @@ export class RobertaConfig extends BertConfig {
 
   protected static override defaults(): BertConfigInit {
     return ROBERTA_DEFAULTS;
+  }
+
+  /** RoBERTa's positions start at pad_token_id + 1 (HF: 514 positions hold 512 tokens). */
+  override get maxSequenceLength(): number {
+    return this.maxPositionEmbeddings - this.padTokenId - 1;
   }
 }
 

@@ -94,6 +94,11 @@ describe('end to end (tiny model)', () => {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, 'dev.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([2, 4]);
+    // The saved tokenizers state the model's position table, not the 512 of the copied files.
+    const positions = JSON.parse(readFileSync(join(out, 'best', 'config.json'), 'utf8')).max_position_embeddings;
+    for (const dir of ['checkpoint-4', 'best']) {
+      expect(JSON.parse(readFileSync(join(out, dir, 'tokenizer_config.json'), 'utf8')).model_max_length, dir).toBe(positions);
+    }
     // a second fresh run into the same folder must be asked for
     const again = await run(argv);
     expect(again.code).toBe(1);

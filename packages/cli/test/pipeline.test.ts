@@ -79,6 +79,10 @@ describe('retro CLI end to end', () => {
     expect(after.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(existsSync(join(runDir, 'loss.svg'))).toBe(true);
     const checkpoint = join(runDir, readdirSync(runDir).filter((d) => d.startsWith('checkpoint-')).sort().pop()!);
+    // model_max_length says what the position table holds (128 here), not the copied vocabulary's 512.
+    expect(JSON.parse(readFileSync(join(tokenizerDir, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(512);
+    expect(JSON.parse(readFileSync(join(checkpoint, 'config.json'), 'utf8')).max_position_embeddings).toBe(128);
+    expect(JSON.parse(readFileSync(join(checkpoint, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(128);
 
     const input = join(root, 'texts.jsonl');
     writeFileSync(input, texts.slice(0, 5).map((text, i) => JSON.stringify({ id: i, text })).join('\n'));

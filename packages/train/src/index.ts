@@ -11,6 +11,7 @@ export { TrainingDivergedError, type DivergenceReport, type DivergedQuantity } f
 export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, type NamedArray } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { saveCheckpoint, pruneCheckpoints, deleteAllCheckpoints, type CheckpointContents, type SaveHooks } from './checkpoint/save.js';
+export { alignTokenizerMaxLength } from './checkpoint/tokenizer-config.js';
 export { readCheckpoint, findLatestCheckpoint, cleanLeftovers, loadParametersFromSafetensors, type LoadedCheckpoint, type SkippedCheckpoint } from './checkpoint/load.js';
 export { listCheckpoints, readLatestPointer, checkpointName, TRAINER_STATE_FILE, OPTIMIZER_FILE, LATEST_FILE } from './checkpoint/layout.js';
 export type { TrainerState, MetricsWindow } from './checkpoint/state.js';

@@ -79,7 +79,7 @@ export async function runExport(options: ExportOptions): Promise<string[]> {
   writeFileAtomic(join(out, 'config.json'), json(Object.fromEntries(Object.entries(configJson).sort(([a], [b]) => (a < b ? -1 : 1)))));
 
   // Tokenizer: model_max_length = what the position table holds (RoBERTa's starts at pad + 1).
-  const maxLength = isRoberta ? config.maxPositionEmbeddings - config.padTokenId - 1 : config.maxPositionEmbeddings;
+  const maxLength = config.maxSequenceLength;
   const tokenizer = await AutoTokenizer.fromPretrained(dir);
   tokenizer.modelMaxLength = maxLength;
   await tokenizer.save(out);

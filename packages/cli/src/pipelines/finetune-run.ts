@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { TrainerRng, train, renderLinePlot, writeFileAtomic, type TrainOptions, type TrainResult } from '@retro/train';
+import { TrainerRng, alignTokenizerMaxLength, train, renderLinePlot, writeFileAtomic, type TrainOptions, type TrainResult } from '@retro/train';
 import {
   ContrastiveTrainable,
   PairStream,
@@ -134,6 +134,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       mkdirSync(staging, { recursive: true });
       model.savePretrained(staging);
       for (const file of tokenizerFiles) copyFileSync(file, join(staging, basename(file)));
+      alignTokenizerMaxLength(staging);
       writeFileSync(join(staging, BEST_FILE), `${JSON.stringify({ step, spearman, metric: 'dev STS Spearman x100', pooling })}\n`);
       rmSync(bestDir, { recursive: true, force: true });
       renameSync(staging, bestDir);

@@ -4,11 +4,12 @@ import { encodeSafetensors, type NamedArray } from '../io/safetensors.js';
 import { syncDirectory, writeFileAtomic, writeFileSynced } from '../io/atomic.js';
 import { LATEST_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, checkpointName, listCheckpoints } from './layout.js';
 import type { TrainerState } from './state.js';
+import { alignTokenizerMaxLength } from './tokenizer-config.js';
 
 export interface CheckpointContents {
   /** Writes the model's files (savePretrained) into the directory given. */
   writeModel: (dir: string) => void | Promise<void>;
-  /** Tokenizer files or directories to copy in (directories: their contents). */
+  /** Tokenizer files or directories to copy in (directories: their contents); model_max_length is set to the model's positions. */
   tokenizerFiles?: readonly string[];
   /** `exp_avg.<name>` / `exp_avg_sq.<name>` arrays. */
   optimizerTensors: ReadonlyMap<string, NamedArray>;
@@ -64,6 +65,7 @@ export async function saveCheckpoint(outputDir: string, contents: CheckpointCont
 
   await contents.writeModel(tempDir);
   copyTokenizerFiles(contents.tokenizerFiles ?? [], tempDir);
+  alignTokenizerMaxLength(tempDir);
   writeFileSynced(join(tempDir, OPTIMIZER_FILE), encodeSafetensors(contents.optimizerTensors, { step: String(step) }));
   writeFileSynced(join(tempDir, TRAINER_STATE_FILE), `${JSON.stringify(contents.state, null, 2)}\n`);
   syncTree(tempDir);
