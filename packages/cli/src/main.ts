@@ -6,10 +6,10 @@ import { commandHelp, topLevelHelp } from './args/help.js';
 import { mergeOptions, parseArgv, validateConfig } from './args/parse.js';
 import { suggest, type CommandSpec, type ParsedOptions } from './args/spec.js';
 import { embedCommand, type EmbedOptions } from './commands/embed.js';
-import { evalCommand, resolveEvalTasks, type EvalOptions } from './commands/eval.js';
+import { evalCommand, selectEvalTasks, type EvalOptions } from './commands/eval.js';
 import { exportCommand, type ExportOptions } from './commands/export.js';
 import { tokenizerCommand, type TokenizerOptions } from './commands/tokenizer.js';
-import { TASK_KINDS } from '@retro/eval';
+import { discoverTasks, type TaskEntry, type TaskResult } from '@retro/eval';
 import { evalOutputTarget, writeEvalOutput } from './io/eval-output.js';
 import { progressPrinter } from './io/progress.js';
 import { finetuneCommand, type FinetuneCliOptions } from './commands/finetune.js';
@@ -253,19 +253,25 @@ async function runCommand(command: CommandSpec, options: ParsedOptions, io: CliI
       const o = options as unknown as EvalOptions;
       requirePath('model', o.model, 'directory', command.name);
       requirePath('data', o.data, 'directory', command.name);
-      const tasks = resolveEvalTasks(o.tasks);
       const output = o.output ? evalOutputTarget(o.output, command.name, { model: o.model, data: o.data, overwrite: o.overwrite }) : undefined;
-      await selectBackend(o.backend);
-      const result = await io.wiring.evaluate({ ...o, tasks }, progressPrinter(io, 'retro eval'));
-      for (const task of TASK_KINDS) {
-        const scores = result[task] as unknown as Record<string, unknown> | undefined;
-        if (!scores) continue;
-        // Only the metrics: the scores also hold counts and flags (queries, ignoreIdenticalIds).
-        const metrics = Object.entries(scores).filter(([key, v]) => typeof v === 'number' && !COUNT_FIELDS.has(key));
-        io.stdout.write(`${task.padEnd(12)}${metrics.map(([k, v]) => `${k} ${(v as number).toFixed(2)}`).join('  ')}\n`);
+      let found: TaskEntry[];
+      try {
+        found = discoverTasks(o.data, { taskType: o.taskType, split: o.split });
+      } catch (error) {
+        // A folder that fits no task layout is a wrong --data, said before any model is loaded.
+        throw new UsageError(`option --data: ${(error as Error).message.replace(/^discoverTasks: /, '')}`, command.name);
       }
+      const tasks = selectEvalTasks(found, o.tasks);
+      await selectBackend(o.backend);
+      const width = Math.max(...tasks.map((t) => t.name.length)) + 2;
+      // One line per task as soon as it is scored: name, type, split, then the metrics (x100).
+      const printTask = (t: TaskResult) => {
+        const metrics = Object.entries(t.scores).filter(([key, v]) => typeof v === 'number' && !COUNT_FIELDS.has(key));
+        io.stdout.write(`${t.task.padEnd(width)}${t.kind.padEnd(11)}${t.split.padEnd(7)}${metrics.map(([k, v]) => `${k} ${(v as number).toFixed(2)}`).join('  ')}\n`);
+      };
+      const run = await io.wiring.evaluate(o, tasks, progressPrinter(io, 'retro eval'), printTask);
       if (output) {
-        const written = await writeEvalOutput(output, result);
+        const written = await writeEvalOutput(output, run);
         io.stderr.write(`retro eval: wrote ${written.length === 1 ? written[0] : `${written.length} files to ${output.path}`}\n`);
       }
       return EXIT.ok;

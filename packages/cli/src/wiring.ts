@@ -11,12 +11,12 @@ import type { MineCliOptions } from './commands/mine.js';
 import { runPrepare } from './pipelines/prepare.js';
 import { runPretrain } from './pipelines/pretrain.js';
 import { openEncoder } from './pipelines/embed.js';
-import { runEvaluate, type EvalProgress } from './pipelines/evaluate.js';
+import { runEvaluate, type EvalProgress, type EvalRun } from './pipelines/evaluate.js';
 import { runExport } from './pipelines/export.js';
 import { runBuildTokenizer } from './pipelines/build-tokenizer.js';
 import type { TokenizerOptions } from './commands/tokenizer.js';
 import type { ExportOptions } from './commands/export.js';
-import type { EvalResult } from '@retro/eval';
+import type { TaskEntry, TaskResult } from '@retro/eval';
 import { runFinetune, runMine } from './pipelines/finetune.js';
 
 export interface Wiring {
@@ -24,8 +24,8 @@ export interface Wiring {
   pretrain(options: PretrainOptions, settings: ReturnType<typeof trainSettings>): Promise<unknown>;
   /** Vectors [texts.length, dim] in input order. */
   embed(texts: readonly string[], options: EmbedOptions): Promise<{ vectors: Float32Array; dim: number }>;
-  /** Scores of every task run; writes nothing (the CLI writes where --output says). */
-  evaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult>;
+  /** Scores of every task in `tasks`; writes nothing (the CLI writes where --output says). */
+  evaluate(options: EvalOptions, tasks: TaskEntry[], onProgress?: (p: EvalProgress) => void, onTask?: (result: TaskResult) => void): Promise<EvalRun>;
   /** Writes the export folder; returns the main files written. */
   export(options: ExportOptions): Promise<string[]>;
   /** Builds and saves a vocabulary; `onProgress` gets the documents read so far. */

@@ -58,15 +58,18 @@ describe('retro eval', () => {
     const out = join(root, 'results.json');
     const { code, stdout, stderr } = await run(['eval', '--model', modelDir, '--data', suiteDir, '--output', out, '--batch-size', '8']);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^sts\s+spearman -?\d+\.\d\d$/m);
-    expect(stdout).toMatch(/^reranking\s+map \d+\.\d\d {2}mrr10 \d+\.\d\d$/m);
-    expect(stdout).toMatch(/^retrieval\s+ndcg10 \d+\.\d\d {2}recall10 \d+\.\d\d {2}recall100 \d+\.\d\d {2}mrr10 \d+\.\d\d$/m);
+    expect(stdout).toMatch(/^stsb\s+sts\s+test\s+spearman -?\d+\.\d\d$/m);
+    expect(stdout).toMatch(/^reranking\s+reranking\s+test\s+map \d+\.\d\d {2}mrr10 \d+\.\d\d$/m);
+    expect(stdout).toMatch(/^retrieval\s+retrieval\s+test\s+ndcg10 \d+\.\d\d {2}recall10 \d+\.\d\d {2}recall100 \d+\.\d\d {2}mrr10 \d+\.\d\d$/m);
     expect(stderr).toMatch(/retro eval: retrieval \d+\/\d+ texts/);
     const json = JSON.parse(readFileSync(out, 'utf8'));
-    expect(json.retrieval).toMatchObject({ queries: 3, corpus: 40, ignoreIdenticalIds: true });
-    expect(json.sts.pairs).toBe(12);
+    const scores = (name: string) => json.tasks.find((t: { task: string }) => t.task === name).scores;
+    expect(scores('retrieval')).toMatchObject({ queries: 3, corpus: 40, ignoreIdenticalIds: true });
+    expect(scores('stsb').pairs).toBe(12);
+    expect(json.model).toMatchObject({ name: modelDir, pooling: 'cls', maxLength: 32 });
+    expect(json.model.revision).toMatch(/^sha256:[0-9a-f]{64}$/);
     // Recall@100 on a 40-document corpus finds every relevant document.
-    expect(json.retrieval.recall100).toBe(100);
+    expect(scores('retrieval').recall100).toBe(100);
     expect(snapshot(modelDir)).toEqual(before);
     expect(readdirSync(root).sort()).toEqual(['model', 'results.json', 'suite']);
   });
@@ -75,14 +78,16 @@ describe('retro eval', () => {
     const out = join(root, 'per-task');
     const { code, stderr } = await run(['eval', '--model', modelDir, '--data', suiteDir, '--output', out, '--tasks', 'stsb,retrieval']);
     expect(code, stderr).toBe(0);
-    const [sub] = readdirSync(out).filter((f) => statSync(join(out, f)).isDirectory());
-    expect(readdirSync(join(out, sub!)).sort()).toEqual(['retrieval.json', 'sts.json', 'summary.json']);
-    expect(JSON.parse(readFileSync(join(out, sub!, 'sts.json'), 'utf8'))).toMatchObject({ task: 'sts', scores: { pairs: 12 } });
+    expect(readdirSync(out).sort()).toEqual(['model_meta.json', 'retrieval.json', 'stsb.json']);
+    const sts = JSON.parse(readFileSync(join(out, 'stsb.json'), 'utf8'));
+    expect(sts).toMatchObject({ task_name: 'stsb', task_type: 'STS', model_name: modelDir, retro: { pairs: 12 } });
+    expect(sts.dataset_revision).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(typeof sts.scores.test[0].main_score).toBe('number');
     rmSync(out, { recursive: true });
   });
 
   it.each([
-    [['--tasks', 'nosuchtask'], /option --tasks: unknown task 'nosuchtask'; valid tasks: sts, stsb, reranking, retrieval/],
+    [['--tasks', 'nosuchtask'], /option --tasks: unknown task 'nosuchtask'; valid tasks: reranking, retrieval, stsb, sts$/m],
     [['--tasks', 'retrival'], /unknown task 'retrival' \(did you mean 'retrieval'\?\)/],
     [['--output', join(root, 'missing', 'r.json')], /option --output: folder '.*missing' does not exist/],
   ])('%j is a usage error naming the option and the valid values', async (extra, message) => {
@@ -91,9 +96,10 @@ describe('retro eval', () => {
     expect(stderr).toMatch(message as RegExp);
   });
 
-  it('--help lists the task names', async () => {
+  it('--help lists the task types and their layouts', async () => {
     const { stdout } = await run(['eval', '--help']);
-    expect(stdout).toMatch(/sts, stsb, reranking,\s+retrieval/);
+    expect(stdout).toMatch(/--task-type/);
+    expect(stdout).toMatch(/sts, reranking,\s+retrieval/);
     expect(stdout).toMatch(/BEIR/);
   });
 
@@ -111,6 +117,80 @@ describe('retro eval', () => {
     expect(stderr).toMatch(/scoreSts\(stsb\): all 12 pair similarities are .*Spearman is undefined/);
     expect(existsSync(out)).toBe(false);
     rmSync(constant, { recursive: true });
+  });
+});
+
+describe('retro eval on a folder of the user\'s own tasks', () => {
+  const mine = join(root, 'my-tasks');
+  beforeAll(() => {
+    const texts = Array.from({ length: 40 }, (_, i) => sentence(i));
+    const pairs = (offset: number) => texts.slice(0, 8).map((t, i) => JSON.stringify({ sentence1: t, sentence2: texts[i + offset], score: i % 4 })).join('\n');
+    mkdirSync(join(mine, 'ATEC'), { recursive: true });
+    writeFileSync(join(mine, 'ATEC', 'test.jsonl'), pairs(2));
+    writeFileSync(join(mine, 'ATEC', 'dev.jsonl'), pairs(5));
+    writeFileSync(join(mine, 'LCQMC.jsonl'), pairs(7));
+    mkdirSync(join(mine, 'T2Reranking'));
+    writeFileSync(join(mine, 'T2Reranking', 'test.jsonl'), [0, 1, 2].map((i) => JSON.stringify({ query: texts[i], positive: [texts[i + 10]], negative: [texts[i + 20]] })).join('\n'));
+    mkdirSync(join(mine, 'SciFact', 'qrels'), { recursive: true });
+    writeFileSync(join(mine, 'SciFact', 'corpus.jsonl'), texts.map((t, i) => JSON.stringify({ _id: `d${i}`, title: '', text: t })).join('\n'));
+    writeFileSync(join(mine, 'SciFact', 'queries.jsonl'), [0, 1].map((i) => JSON.stringify({ _id: `q${i}`, text: sentence(i + 50) })).join('\n'));
+    writeFileSync(join(mine, 'SciFact', 'qrels', 'test.tsv'), 'q0\td3\t1\nq1\td4\t1\n');
+  });
+
+  it('detects each task\'s type, prints a line per task and writes one MTEB file per task', async () => {
+    const out = join(root, 'mine-results');
+    const { code, stdout, stderr } = await run(['eval', '--model', modelDir, '--data', mine, '--output', out, '--batch-size', '16']);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'ATEC sts test',
+      'LCQMC sts test',
+      'SciFact retrieval test',
+      'T2Reranking reranking test',
+    ]);
+    expect(readdirSync(out).sort()).toEqual(['ATEC.json', 'LCQMC.json', 'SciFact.json', 'T2Reranking.json', 'model_meta.json']);
+    const sci = JSON.parse(readFileSync(join(out, 'SciFact.json'), 'utf8'));
+    expect(sci).toMatchObject({ task_name: 'SciFact', task_type: 'Retrieval', retro: { queries: 2, corpus: 40 } });
+    expect(Object.keys(sci.scores)).toEqual(['test']);
+    expect(sci.scores.test[0].main_score).toBe(sci.scores.test[0].ndcg_at_10);
+    const stdoutScore = Number(/^SciFact\s+retrieval\s+test\s+ndcg10 (-?\d+\.\d\d)/m.exec(stdout)![1]);
+    expect(sci.scores.test[0].main_score * 100).toBeCloseTo(stdoutScore, 2);
+  });
+
+  it('--split, --tasks by name or type, and --task-type', async () => {
+    // A task folder given directly is one task; --split picks its file.
+    const dev = await run(['eval', '--model', modelDir, '--data', join(mine, 'ATEC'), '--task-type', 'sts', '--split', 'dev']);
+    expect(dev.code, dev.stderr).toBe(0);
+    expect(dev.stdout).toMatch(/^ATEC\s+sts\s+dev\s+spearman -?\d+\.\d\d$/m);
+    expect(dev.stdout.trim().split('\n')).toHaveLength(1);
+    const picked = await run(['eval', '--model', modelDir, '--data', mine, '--tasks', 'reranking,LCQMC']);
+    expect(picked.code, picked.stderr).toBe(0);
+    expect(picked.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['LCQMC', 'T2Reranking']);
+    // A given type applies to the JSONL tasks (BEIR folders stay retrieval); a file of another layout fails on its fields.
+    const wrongType = await run(['eval', '--model', modelDir, '--data', mine, '--task-type', 'reranking', '--tasks', 'LCQMC']);
+    expect(wrongType.code).toBe(1);
+    expect(wrongType.stderr).toMatch(/LCQMC\.jsonl:1: field "query"/);
+    const beirOnly = await run(['eval', '--model', modelDir, '--data', mine, '--task-type', 'retrieval']);
+    expect(beirOnly.code).toBe(2);
+    expect(beirOnly.stderr).toMatch(/option --data: .*ATEC is no BEIR folder: missing corpus\.jsonl, queries\.jsonl/);
+  });
+
+  it.each([
+    [['--tasks', 'SciFakt'], 2, /option --tasks: unknown task 'SciFakt' \(did you mean 'SciFact'\?\); valid tasks: ATEC, LCQMC, SciFact, T2Reranking, sts, reranking, retrieval/],
+    [['--split', 'dev'], 2, /option --data: .*SciFact: BEIR folder without qrels\/dev\.tsv/],
+    [['--task-type', 'bogus'], 2, /--task-type/],
+  ])('%j fails clearly', async (extra, exitCode, message) => {
+    const { code, stderr } = await run(['eval', '--model', modelDir, '--data', mine, ...(extra as string[])]);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(message as RegExp);
+  });
+
+  it('a folder that fits no layout is a usage error listing the layouts', async () => {
+    const odd = join(root, 'odd-tasks');
+    mkdirSync(join(odd, 'pairs'), { recursive: true });
+    writeFileSync(join(odd, 'pairs', 'test.jsonl'), JSON.stringify({ text_a: 'x', text_b: 'y', label: 1 }));
+    const { code, stderr } = await run(['eval', '--model', modelDir, '--data', odd]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/option --data: .*pairs\/test\.jsonl: cannot tell the task type from the fields "text_a", "text_b", "label"; expected one of: sts: .*reranking: .*retrieval: a BEIR folder/);
   });
 });
 

@@ -101,7 +101,7 @@ describe('retro CLI end to end', () => {
     writeFileSync(join(suite, 'test.jsonl'), texts.slice(0, 20).map((text, i) => JSON.stringify({ sentence1: text, sentence2: texts[i + 1], score: i % 5 })).join('\n'));
     const evaluated = await run(['eval', '--model', checkpoint, '--data', join(root, 'suite'), '--tasks', 'sts']);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    expect(evaluated.stdout).toMatch(/sts\s+spearman -?\d/);
+    expect(evaluated.stdout).toMatch(/^stsb\s+sts\s+test\s+spearman -?\d/m);
   });
 
   it('prepare --whole-word picks the word grouping stored for masking: jieba words or single characters', async () => {

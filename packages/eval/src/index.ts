@@ -27,3 +27,14 @@ export { evaluateBm25, type Bm25EvalOptions } from './lexical/evaluate-bm25.js';
 export { formatTable, toJSON, writeResults, mainAverage, slug, type TableOptions } from './report.js';
 export { CMTEB_LITE_REFERENCE } from './reference.js';
 export { readJsonl, FieldReader, type JsonlRecord } from './io/jsonl.js';
+export {
+  discoverTasks,
+  detectJsonlTaskKind,
+  taskRevision,
+  TASK_LAYOUTS,
+  type AnyTask,
+  type TaskEntry,
+  type DiscoverOptions,
+} from './tasks/discover.js';
+export { evaluateTasks, MAIN_METRIC, type TaskResult, type TasksResult, type EvaluateTasksOptions } from './run-tasks.js';
+export { mtebTaskJson, writeMtebResults, type MtebModel } from './mteb.js';

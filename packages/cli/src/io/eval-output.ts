@@ -1,6 +1,7 @@
 import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { toJSON, writeResults, type EvalResult } from '@retro/eval';
+import { writeMtebResults } from '@retro/eval';
+import type { EvalRun } from '../pipelines/evaluate.js';
 import { UsageError } from '../errors.js';
 import { guardOutput } from './output-guard.js';
 
@@ -40,11 +41,14 @@ export function evalOutputTarget(output: string, command: string, guard: { model
   return { kind: isFile ? 'file' : 'folder', path };
 }
 
-/** Writes the result where the target says (atomically per file); returns the paths written. */
-export async function writeEvalOutput(target: EvalOutputTarget, result: EvalResult): Promise<string[]> {
-  if (target.kind === 'folder') return writeResults(target.path, result);
+/**
+ * Writes the run where the target says (atomically per file): a .json file gets the whole result
+ * and the model, a folder one MTEB-style file per task and model_meta.json. Returns the paths written.
+ */
+export async function writeEvalOutput(target: EvalOutputTarget, run: EvalRun): Promise<string[]> {
+  if (target.kind === 'folder') return writeMtebResults(target.path, run.result, run.model);
   const tmp = `${target.path}.tmp-${process.pid}`;
-  writeFileSync(tmp, toJSON(result));
+  writeFileSync(tmp, `${JSON.stringify({ ...run.result, model: run.model }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   renameSync(tmp, target.path);
   return [target.path];
 }

@@ -1,4 +1,7 @@
-import { evaluate, loadSuite, type EvalResult, type TaskKind } from '@retro/eval';
+import { createHash } from 'node:crypto';
+import { existsSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateTasks, type TaskEntry, type TaskResult, type TasksResult, type MtebModel } from '@retro/eval';
 import type { EvalOptions } from '../commands/eval.js';
 import { openEncoder } from './embed.js';
 
@@ -9,16 +12,45 @@ export interface EvalProgress {
   total: number;
 }
 
+/** `retro eval`'s result and the model it scored, for MTEB-style files. */
+export interface EvalRun {
+  result: TasksResult;
+  model: MtebModel;
+}
+
+/** sha256 over the model's weight files (streamed), the model's "revision" in result files. */
+export function modelRevision(dir: string): string | null {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== 'optimizer.safetensors').sort() : [];
+  if (files.length === 0) return null;
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  for (const name of files) {
+    hash.update(`${name}\0`);
+    const fd = openSync(join(dir, name), 'r');
+    try {
+      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
 /**
- * `retro eval`: a checkpoint on a C-MTEB-style suite folder (stsb/, reranking/, retrieval/).
- * Writes nothing: the caller decides where results go (only where --output says).
+ * `retro eval`: a model folder on tasks found in --data (discoverTasks, then --tasks). Writes
+ * nothing: the caller decides where results go (only where --output says). `onTask` sees each task's
+ * scores as soon as they exist.
  */
-export async function runEvaluate(options: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
-  const tasks = options.tasks as TaskKind[] | undefined;
-  const suite = loadSuite(options.data, { tasks });
+export async function runEvaluate(
+  options: EvalOptions,
+  entries: TaskEntry[],
+  onProgress?: (p: EvalProgress) => void,
+  onTask?: (result: TaskResult) => void,
+): Promise<EvalRun> {
   const session = await openEncoder(options.model, options);
-  return evaluate(
-    suite,
+  const settings = { pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength ?? session.model.config.maxSequenceLength };
+  const result = await evaluateTasks(
+    entries,
     {
       name: `${options.model} (${options.pooling})`,
       embed: (texts) => {
@@ -28,9 +60,11 @@ export async function runEvaluate(options: EvalOptions, onProgress?: (p: EvalPro
     },
     {
       batchSize: options.batchSize,
-      tasks,
+      data: options.data,
       onProgress: onProgress ? (p) => onProgress({ task: p.task, done: p.done, total: p.total }) : undefined,
-      meta: { model: options.model, pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength ?? null },
+      onTask,
+      meta: { model: options.model, ...settings },
     },
   );
+  return { result, model: { name: options.model, revision: modelRevision(options.model), ...settings, dim: result.meta.dim } };
 }
