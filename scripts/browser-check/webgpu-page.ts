@@ -1,12 +1,14 @@
 /**
  * The WebGPU page (bundled by run.mjs --webgpu): selects gpujs in mode webgpu, runs the op suite
  * (packages/tensor/test/browser/op-suite.ts) and the RetroMAE fixture parity, and POSTs the
- * results back. Query: ?parts=ops,parity,training&kinds=bert,roberta&steps=50
+ * results back. Query: ?parts=ops,parity,training,memory&kinds=bert,roberta&steps=50&memory=tiny:16,base:1
+ * (memory: CONFIG:BATCH pairs measured by memory-report.ts, RetroMAE and MLM each)
  */
 import * as T from '@retro/tensor';
 import { runOpSuite, type SuiteResult } from '../../packages/tensor/test/browser/op-suite.js';
 import { adamwParity, forwardBackwardParity, type ParityCheck } from './retromae-parity.js';
 import { trainingParity } from './training-parity.js';
+import { measureMemory, parseMemoryPlan, type MemoryRow } from './memory-report.js';
 
 const params = new URLSearchParams(location.search);
 const parts = (params.get('parts') ?? 'ops,parity').split(',');
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     parity: ParityCheck[];
     training: ParityCheck[];
     curves?: Record<string, number[]>;
+    memory?: MemoryRow[];
     fatal?: string;
   } = { env: { userAgent: navigator.userAgent, webgpu: 'gpu' in navigator }, ops: [], parity: [], training: [] };
   try {
@@ -56,6 +59,16 @@ async function main(): Promise<void> {
       } catch (error) {
         result.training.push({ check: 'training parity', pass: false, relErr: Infinity, note: message(error) });
         await log(`FAIL training parity: ${message(error)}`);
+      }
+    }
+    if (parts.includes('memory')) {
+      result.memory = [];
+      for (const { config, batch } of parseMemoryPlan(params.get('memory') ?? 'tiny:16')) {
+        for (const objective of ['retromae', 'mlm'] as const) {
+          const row = await measureMemory(config, objective, batch);
+          result.memory.push(row);
+          await log(`memory ${JSON.stringify(row)}`);
+        }
       }
     }
     result.info = T.gpujsInfo('gpujs');

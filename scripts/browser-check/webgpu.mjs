@@ -124,7 +124,7 @@ function serve(code, fixtures, onLog, onResult) {
 
 /**
  * Runs the page; resolves with { result, failures }. `options`: chromium, timeout (s),
- * fixtures (dir), parts ('ops,parity'), quiet.
+ * fixtures (dir), parts ('ops,parity'), steps, memory ('tiny:16,base:1' for parts=memory), quiet.
  */
 export async function runWebgpuCheck(options) {
   const fixtures = resolve(options.fixtures ?? join(root, 'test-fixtures/retromae'));
@@ -135,7 +135,7 @@ export async function runWebgpuCheck(options) {
   const resultPromise = new Promise((ok) => (resolveResult = ok));
   const { server, port } = await serve(code, fixtures, (line) => options.quiet || console.log(`  webgpu: ${line}`), (data) => resolveResult(data));
   const profile = mkdtempSync(join(tmpdir(), 'retro-webgpu-check-'));
-  const query = `?parts=${encodeURIComponent(options.parts ?? 'ops,parity')}&kinds=${kinds.join(',')}&steps=${options.steps ?? 50}`;
+  const query = `?parts=${encodeURIComponent(options.parts ?? 'ops,parity')}&kinds=${kinds.join(',')}&steps=${options.steps ?? 50}&memory=${encodeURIComponent(options.memory ?? 'tiny:16')}`;
   const child = spawn(options.chromium, [...WEBGPU_FLAGS, `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/webgpu/${query}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -172,6 +172,7 @@ export async function runWebgpuCheck(options) {
   if (!result.fatal && wantedParts.includes('ops') && !(result.ops?.length > 0)) failures.push('the op suite ran no case');
   if (!result.fatal && wantedParts.includes('parity') && !(result.parity?.length > 0)) failures.push('the RetroMAE parity ran no check');
   if (!result.fatal && wantedParts.includes('training') && !(result.training?.length > 0)) failures.push('the training parity ran no check');
+  if (!result.fatal && wantedParts.includes('memory') && !(result.memory?.length > 0)) failures.push('the memory report measured nothing');
   return { result, failures, fixtures, kinds };
 }
 
