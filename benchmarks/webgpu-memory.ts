@@ -7,7 +7,7 @@
  * Every buffer the backend creates or frees passes through its allocation accounting
  * (`backendMemory()`); this reports it for a model built and updated twice per plan entry
  * (scripts/browser-check/memory-report.ts). Two devices can run the same measurement:
- *   default    Node, on a counting device (benchmarks/lib/counting-webgpu.ts) that runs no shader:
+ *   default    Node, on a counting device (@retro/tensor's countingGpu) that runs no shader:
  *              the backend's allocations are the same as on a GPU (no value steers them), and the
  *              base config takes seconds instead of the hours software WebGPU would need.
  *   --browser  headless Chromium's WebGPU on SwiftShader (a real WebGPU implementation; slow).
@@ -20,7 +20,7 @@
  * back): an upper bound however late GC runs (counting device only).
  */
 import { runWebgpuCheck } from '../scripts/browser-check/webgpu.mjs';
-import { countingGpu } from './lib/counting-webgpu.js';
+import { countingGpu } from '@retro/tensor';
 import { parseArgs, writeJson } from './lib/io.js';
 import { fmt, formatTable } from './lib/table.js';
 import type { MemoryRow } from '../scripts/browser-check/memory-report.js';

@@ -44,7 +44,7 @@ export interface MemoryRow {
   /**
    * Bytes of all buffers created during the second update (nothing freed counted back): an upper
    * bound of what the update adds to `steadyBytes` however late garbage collection frees its
-   * temporaries. Only where the device counts creations (benchmarks/lib/counting-webgpu.ts).
+   * temporaries. Only where the device counts creations (@retro/tensor's countingGpu).
    */
   createdInUpdateBytes: number | null;
   /** Bytes still held after disposing everything this row created (0 unless something leaks). */

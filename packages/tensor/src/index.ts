@@ -43,3 +43,4 @@ export {
 export * as nn from './nn/index.js';
 export { Module, Linear, LayerNorm, Embedding, Dropout, multiHeadAttention, additiveMask, MASK_MIN } from './nn/index.js';
 export { registerGpujsBackend, gpujsInfo, probeGpujsModes, WebgpuBackend, type GpujsInfo } from './backends/gpujs/index.js';
+export { countingGpu, type CountingTotals } from './backends/gpujs/webgpu/counting-device.js';

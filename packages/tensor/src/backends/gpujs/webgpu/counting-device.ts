@@ -1,7 +1,9 @@
 /**
  * A WebGPU device that runs no shader and counts buffers: for measuring how much device memory the
  * gpujs webgpu backend asks for, at model sizes a software adapter (SwiftShader) cannot step through
- * in reasonable time. Every buffer the backend creates goes through createBuffer here, so the
+ * in reasonable time, and for checking, on a machine without WebGPU, that a program drives the
+ * webgpu backend end to end (no synchronous read, no silent fallback to the cpu backend).
+ * Install it where the backend looks for a device: `globalThis.navigator = { gpu }`. Every buffer the backend creates goes through createBuffer here, so the
  * backend's own accounting (`backendMemory()`) and this device's totals see the same bytes; values
  * read back are zeros (losses read as 0), so only allocation, never arithmetic, is measured.
  */
