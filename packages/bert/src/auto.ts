@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import type { LoadOptions } from './checkpoint.js';
-import { BertForMaskedLM, BertModel, RobertaForMaskedLM, RobertaModel, type BaseModelOptions, type ModelOptions } from './model.js';
+import { BertForMaskedLM, BertModel, RobertaForMaskedLM, RobertaModel } from './model.js';
+import type { BaseModelOptions, ModelOptions } from './types.js';
 
 export const AutoModelForMaskedLM = {
   /**

@@ -4,7 +4,7 @@
  */
 import { Tensor, tensor, noGrad, narrow, reshape, mul, sum, div } from '@retro/tensor';
 import type { BertConfig } from './config.js';
-import type { EncoderOutput, ForwardInput } from './model.js';
+import type { EncoderOutput, ForwardInput } from './types.js';
 
 /** One tokenizer output: ids alone, or ids with a mask (padding positions have mask 0). */
 export type EncodedItem =

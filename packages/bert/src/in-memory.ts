@@ -5,7 +5,8 @@
  */
 import { configFromJson } from './config.js';
 import { loadPretrainedTensors, serializePretrained, type LoadOptions, type SaveOptions } from './checkpoint.js';
-import { BertForMaskedLM, RobertaForMaskedLM, type MaskedLMModel, type ModelOptions } from './model.js';
+import { BertForMaskedLM, RobertaForMaskedLM, type MaskedLMModel } from './model.js';
+import type { ModelOptions } from './types.js';
 import { parseSafetensors } from './safetensors.js';
 
 /** The two files of an HF masked-LM folder, as bytes or text. */

@@ -6,12 +6,8 @@ export {
   BertForMaskedLM,
   RobertaForMaskedLM,
   MaskedLMModel,
-  type ModelOptions,
-  type BaseModelOptions,
-  type ForwardInput,
-  type EncoderOutput,
-  type MaskedLMOutput,
 } from './model.js';
+export type { ModelOptions, BaseModelOptions, ForwardInput, EncoderOutput, MaskedLMOutput } from './types.js';
 export { AutoModel, AutoModelForMaskedLM } from './auto.js';
 export { BertEmbeddings, type EmbeddingsInput } from './embeddings.js';
 export { BertSelfAttention, BertAttention, BertResidualOutput } from './attention.js';

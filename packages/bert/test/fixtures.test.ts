@@ -1,5 +1,5 @@
 /**
- * Exactness against the float64-exact HF fixtures (../shared/fixtures, copied into test/fixtures):
+ * Exactness against the float64-exact HF fixtures (../shared/fixtures, copied into test-fixtures/retromae):
  * encoder hidden states, MLM logits and loss, on every backend that starts here.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';

@@ -11,11 +11,3 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
-
-/** A subcommand whose implementation is not wired yet; exit code 2. */
-export class NotYetAvailableError extends Error {
-  constructor(readonly what: string) {
-    super(`not yet available: ${what}`);
-    this.name = 'NotYetAvailableError';
-  }
-}

@@ -1,6 +1,6 @@
 export { main, COMMANDS, VERSION, type CliIo } from './main.js';
 export { defaultWiring, type Wiring } from './wiring.js';
-export { UsageError, NotYetAvailableError, EXIT } from './errors.js';
+export { UsageError, EXIT } from './errors.js';
 export { parseArgv, validateConfig, mergeOptions, coerceValue } from './args/parse.js';
 export { loadConfigFile } from './args/config-file.js';
 export { commandHelp, topLevelHelp } from './args/help.js';

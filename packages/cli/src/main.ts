@@ -16,7 +16,7 @@ import { finetuneCommand, type FinetuneCliOptions } from './commands/finetune.js
 import { mineCommand, parseRange, type MineCliOptions } from './commands/mine.js';
 import { prepareCommand, type PrepareOptions } from './commands/prepare.js';
 import { pretrainCommand, trainSettings, type PretrainOptions } from './commands/pretrain.js';
-import { EXIT, NotYetAvailableError, UsageError } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
 import { createOutputDirectory, guardOutput } from './io/output-guard.js';
 import { countTexts, streamTexts } from './io/texts.js';
 import { idsPathFor, VectorWriter } from './io/vectors.js';
@@ -321,10 +321,6 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
   } catch (error) {
     if (error instanceof UsageError) {
       out.stderr.write(`retro ${command.name}: ${error.message}\nRun 'retro ${command.name} --help' for the options.\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof NotYetAvailableError) {
-      out.stderr.write(`retro ${command.name}: ${error.message}\n`);
       return EXIT.usage;
     }
     const message = error instanceof Error ? (process.env.RETRO_DEBUG ? error.stack ?? error.message : error.message) : String(error);

@@ -2,9 +2,10 @@ import { Tensor } from '../tensor.js';
 import { formatShape, shapesEqual } from '../shape.js';
 
 /**
- * A tree of parameters, like torch.nn.Module: parameter names fall out of the attribute paths
- * (`encoder.layer.0.attention.self.query.weight`), never out of a hand-kept mapping table.
- * Children and parameters are registered explicitly so the names are what a subclass says.
+ * A tree of parameters, like torch.nn.Module. Each child and parameter is registered under an explicit
+ * name (`this.child('encoder', ...)`, `this.parameter('weight', ...)`), and a parameter's full name is
+ * the dotted path of those names (`encoder.layer.0.attention.self.query.weight`), so checkpoint names
+ * are what the subclasses say, never a hand-kept mapping table.
  */
 export abstract class Module {
   private readonly parameterSlots = new Map<string, Tensor>();
