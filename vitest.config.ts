@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const packages = ['random', 'tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval', 'finetune', 'cli'];
+const packages = ['common', 'random', 'tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval', 'finetune', 'cli'];
 // Tests run against each package's source, not its dist, so `npm test` needs no build first.
 const alias = Object.fromEntries(
   packages.map((name) => [`@retro/${name}`, fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))]),

@@ -9,13 +9,11 @@
  * reported. Inputs are built before timing; outputs are allocated inside the kernel, as in
  * training. JSON rows: {kernel, shape, simdMs, jsMs, speedup, reps}.
  */
-import { KERNELS, runKernel, setBackend, type KernelName, type TensorInfo } from '../packages/tensor/src/index.js';
+import { KERNELS, MASK_MIN, runKernel, setBackend, type KernelName, type TensorInfo } from '../packages/tensor/src/index.js';
 import { cpuKernelInfo, setCpuKernelPath, type CpuKernelPath } from '../packages/tensor/src/backends/cpu/simd/index.js';
 import { interleaved, median } from './lib/stats.js';
 import { fmt, formatTable } from './lib/table.js';
 import { parseArgs, writeJson } from './lib/io.js';
-
-const MASK_MIN = -3.4028234663852886e38;
 
 interface Row {
   kernel: string;

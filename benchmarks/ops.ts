@@ -41,8 +41,6 @@ interface OpBench {
   setup: () => () => Tensor.Tensor;
 }
 
-const MASK_MIN = -3.4028234663852886e38;
-
 /** Seeded uniform floats; plain JS so setup cost stays small and backend-independent. */
 function uniform(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0 || 1;
@@ -107,7 +105,7 @@ function opBenches(quick: boolean): OpBench[] {
       setup: () => {
         const x = f([batch, 4, 128, 128], 7);
         const maskValues = new Float32Array(batch * 128);
-        for (let b = 0; b < batch; b++) for (let j = 128 - 8 * (b % 8); j < 128; j++) maskValues[b * 128 + j] = MASK_MIN;
+        for (let b = 0; b < batch; b++) for (let j = 128 - 8 * (b % 8); j < 128; j++) maskValues[b * 128 + j] = T.MASK_MIN;
         const mask = T.tensor(maskValues, [batch, 1, 1, 128]);
         return () => T.softmax(x, mask);
       },

@@ -27,7 +27,7 @@ const root = resolve(here, '../..');
 const require = createRequire(join(here, 'package.json'));
 const esbuild = require('esbuild');
 
-const PACKAGES = ['tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval'];
+const PACKAGES = ['common', 'tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval'];
 /** Imports the page never runs: Node built-ins and native/stream-only dependencies. */
 const NODE_ONLY = [/^node:/, new RegExp(`^(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`), /^@node-rs\/jieba/, /^stream-json/];
 

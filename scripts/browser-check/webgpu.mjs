@@ -53,7 +53,7 @@ async function bundle() {
   const require = createRequire(join(root, 'package.json'));
   const esbuild = require('esbuild');
   const alias = Object.fromEntries(
-    ['random', 'tensor', 'bert', 'enhanced-decoder', 'data', 'train'].map((name) => [`@retro/${name}`, join(root, `packages/${name}/src/index.ts`)]),
+    ['common', 'random', 'tensor', 'bert', 'enhanced-decoder', 'data', 'train'].map((name) => [`@retro/${name}`, join(root, `packages/${name}/src/index.ts`)]),
   );
   const result = await esbuild.build({
     entryPoints: [join(here, 'webgpu-page.ts')],

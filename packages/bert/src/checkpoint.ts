@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, noGrad, formatShape } from '@retro/tensor';
 import type { BertConfig } from './config.js';
-import { readSafetensors, serializeSafetensors, toFloat32, toInt32, writeFileAtomic, type RawTensor, type SafetensorsDType, type TensorToWrite } from './safetensors.js';
+import { writeFileAtomic } from '@retro/common';
+import { readSafetensors, serializeSafetensors, toFloat32, toInt32, type RawTensor, type SafetensorsDType, type TensorToWrite } from './safetensors.js';
 
 /** A checkpoint tensor converted to float32 (integers are widened exactly up to 2^24). */
 export interface LoadedTensor {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './safetensors.js';
+import { writeFileAtomic } from '@retro/common';
 
 export type ModelType = 'bert' | 'roberta';
 export type HiddenAct = 'gelu' | 'relu';

@@ -15,7 +15,6 @@ export { BertEncoder, BertLayer, BertIntermediate, ModuleList, activation } from
 export { BertLMPredictionHead, BertOnlyMLMHead, BertPredictionHeadTransform, RobertaLMHead, type MaskedLMHead } from './heads.js';
 export type { BuildContext } from './context.js';
 export {
-  FLOAT32_MIN,
   extendedAttentionMask,
   robertaPositionIds,
   sequentialPositionIds,
@@ -37,6 +36,7 @@ export {
   type SaveOptions,
   type CheckpointModel,
 } from './checkpoint.js';
+export { maskedLMLoss } from './mlm-loss.js';
 export { encode, type EncodeInput, type EncodeOptions, type TokenizerLike, type EncodedItem, type EncodableModel } from './encode.js';
 export {
   parseSafetensors,
@@ -44,7 +44,6 @@ export {
   readSafetensorsHeader,
   serializeSafetensors,
   writeSafetensors,
-  writeFileAtomic,
   toFloat32,
   toInt32,
   DTYPE_BYTES,

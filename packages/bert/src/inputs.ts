@@ -2,15 +2,12 @@
  * Turning user inputs (nested arrays or tensors) into the int32 / float32 tensors the model
  * runs on, with the range checks that give an error naming the input instead of a kernel crash.
  */
-import { Tensor, tensor, formatShape } from '@retro/tensor';
+import { Tensor, additiveMask, tensor, formatShape } from '@retro/tensor';
 
 /** A [B, L] (or [B, L, L]) integer batch: nested number arrays or a tensor. */
 export type IdsInput = Tensor | readonly (readonly number[])[];
 /** Masks may also be [B, L, L] (per query row), as nested arrays or a tensor. */
 export type MaskInput = Tensor | readonly (readonly number[])[] | readonly (readonly (readonly number[])[])[];
-
-/** torch.finfo(torch.float32).min: HF's additive mask value for hidden keys. */
-export const FLOAT32_MIN = -3.4028234663852886e38;
 
 /** `value` as an int32 tensor; `what` names the input in errors. Float tensors must hold integers. */
 export function toIdsTensor(value: IdsInput | MaskInput, what: string): Tensor {
@@ -56,21 +53,16 @@ function unravel(index: number, shape: readonly number[]): number[] {
 }
 
 /**
- * HF's extended attention mask: (1 - mask) * finfo(float32).min, additive, no gradient.
+ * HF's extended attention mask of a user's `attentionMask` (@retro/tensor's additiveMask, the one
+ * implementation): (1 - mask) * MASK_MIN, additive, no gradient.
  * mask [B, Lk] (1 = attend) -> [B, 1, 1, Lk]; mask [B, Lq, Lk] -> [B, 1, Lq, Lk].
- * Computed in float32 exactly as PyTorch does, so a fully hidden row saturates to a uniform softmax.
  */
 export function extendedAttentionMask(mask: MaskInput, what = 'attentionMask'): Tensor {
   const source = mask instanceof Tensor ? mask : toIdsTensor(mask, what);
   if (source.rank !== 2 && source.rank !== 3) {
     throw new Error(`${what}: expected [B, L] or [B, Lq, Lk], got ${formatShape(source.shape)}`);
   }
-  const values = source.dataSync();
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.fround(1 - values[i]) * FLOAT32_MIN;
-  const [batch, ...rest] = source.shape;
-  const shape = rest.length === 1 ? [batch, 1, 1, rest[0]] : [batch, 1, rest[0], rest[1]];
-  return tensor(out, shape);
+  return additiveMask(source.dataSync(), source.shape);
 }
 
 /**

@@ -3,7 +3,7 @@
  * *ForMaskedLM), BertForMaskedLM and RobertaForMaskedLM.
  * Module attribute paths are the HF checkpoint names (`bert.encoder.layer.0.attention.self.query.weight`).
  */
-import { Module, Generator, Linear, Tensor, crossEntropy, deriveSeed, narrow, reshape, tanh } from '@retro/tensor';
+import { Module, Generator, Linear, Tensor, deriveSeed, narrow, reshape, tanh } from '@retro/tensor';
 import { BertConfig, RobertaConfig, type BertConfigInit } from './config.js';
 import type { BuildContext } from './context.js';
 import { BertEmbeddings } from './embeddings.js';
@@ -12,6 +12,7 @@ import { BertOnlyMLMHead, RobertaLMHead, type MaskedLMHead } from './heads.js';
 import { checkShape, extendedAttentionMask, toIdsTensor } from './inputs.js';
 import { checkpointFiles, loadPretrained, savePretrained, type CheckpointModel, type LoadOptions, type LoadReport, type LoadedTensor, type SaveOptions } from './checkpoint.js';
 import { readSafetensorsHeader } from './safetensors.js';
+import { maskedLMLoss } from './mlm-loss.js';
 import { encode, type EncodeInput, type EncodeOptions } from './encode.js';
 import type { BaseModelOptions, EncoderOutput, ForwardInput, MaskedLMOutput, ModelOptions } from './types.js';
 
@@ -228,7 +229,9 @@ export abstract class MaskedLMModel<C extends BertConfig = BertConfig> extends M
     if (input.labels !== undefined) {
       const labels = toIdsTensor(input.labels, 'labels');
       checkShape(labels.shape, logits.shape.slice(0, -1), 'labels');
-      output.loss = crossEntropy(reshape(logits, [-1, this.config.vocabSize]), reshape(labels, [-1]), { ignoreIndex: -100 });
+      // The one MLM loss (also RetroMAE's): the head runs again on the labelled rows only, as
+      // `logits` above covers every position for the caller.
+      output.loss = maskedLMLoss(this.head, reshape(encoded.lastHiddenState, [-1, this.config.hiddenSize]), labels);
     }
     return output;
   }

@@ -9,8 +9,8 @@
  * (bounded header, offsets inside the data, packed without gaps or overlap, byte counts matching
  * dtype x shape) so a truncated or corrupt file fails with the file and tensor named.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '@retro/common';
 
 /** Bytes per element of every dtype the format defines. */
 export const DTYPE_BYTES = {
@@ -332,33 +332,6 @@ export function serializeSafetensors(
     position += piece.byteLength;
   }
   return out;
-}
-
-/**
- * Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename.
- * A crash leaves either the old file or the new one, never half of one.
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(temp, 'w');
-    const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    let written = 0;
-    while (written < data.byteLength) written += writeSync(fd, data, written, data.byteLength - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(temp, path);
-  } catch (error) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // The temp file may not exist; nothing to clean.
-    }
-    throw new Error(`writeFileAtomic ${path}: ${(error as Error).message}`);
-  }
 }
 
 /** Writes a .safetensors file atomically (see `serializeSafetensors` for the layout). */

@@ -3,8 +3,8 @@
  * train/eval, input validation, [B, L, L] masks and the pieces RetroMAE reuses.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tensor } from '@retro/tensor';
-import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, RobertaForMaskedLM, extendedAttentionMask, FLOAT32_MIN, type MaskedLMModel } from '@retro/bert';
+import { MASK_MIN, tensor } from '@retro/tensor';
+import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, RobertaForMaskedLM, extendedAttentionMask, type MaskedLMModel } from '@retro/bert';
 import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
 
 function bits(data: Float32Array): number[] {
@@ -97,10 +97,10 @@ describe('extendedAttentionMask', () => {
     expect(m.shape).toEqual([1, 1, 1, 3]);
     // 0 * finfo.min is -0 in PyTorch as well; adding -0 leaves every score unchanged.
     expect(Array.from(m.toFloat32Array())).toEqual([-0, -3.4028234663852886e38, -0]);
-    expect(FLOAT32_MIN).toBe(-3.4028234663852886e38);
+    expect(MASK_MIN).toBe(-3.4028234663852886e38);
     const m3 = extendedAttentionMask(tensor([[[1, 0], [0, 0]]]));
     expect(m3.shape).toEqual([1, 1, 2, 2]);
-    expect(Array.from(m3.toFloat32Array())).toEqual([-0, FLOAT32_MIN, FLOAT32_MIN, FLOAT32_MIN]);
+    expect(Array.from(m3.toFloat32Array())).toEqual([-0, MASK_MIN, MASK_MIN, MASK_MIN]);
   });
 });
 

@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Generator } from '@retro/random';
-import { IGNORE_INDEX, MaskKind, wholeWordMask, wordSpans, type WholeWordMaskOptions } from '@retro/data';
+import { IGNORE_INDEX, MaskKind, wholeWordMask, type WholeWordMaskOptions } from '@retro/data';
 
-// ---------- word spans ----------
-
-describe('wordSpans', () => {
-  it('groups tokens by word-start flags, excluding [CLS]/[SEP] by default', () => {
-    // [CLS] 我 们 喜 欢 hel ##lo [SEP]
-    const starts = [1, 1, 0, 1, 0, 1, 0, 1];
-    expect(wordSpans(starts, 8)).toEqual([
-      { start: 1, end: 3 },
-      { start: 3, end: 5 },
-      { start: 5, end: 7 },
-    ]);
-  });
-
-  it('a range starting on a continuation still opens a word; explicit range', () => {
-    expect(wordSpans([0, 0, 1, 0], 4, { from: 0, to: 4 })).toEqual([
-      { start: 0, end: 2 },
-      { start: 2, end: 4 },
-    ]);
-    expect(wordSpans([1, 1, 1], 3)).toEqual([{ start: 1, end: 2 }]);
-    expect(wordSpans([1, 1], 2)).toEqual([]);
-  });
-
-  it('ignores padding beyond length and validates arguments', () => {
-    expect(wordSpans([1, 1, 0, 1, 1, 1, 1], 4)).toEqual([{ start: 1, end: 3 }]);
-    expect(() => wordSpans([1, 1], 3)).toThrow(/length/);
-  });
-});
+// wordSpans / maskableSpans (the grouping) are tested in @retro/common's word-spans.test.ts.
 
 // ---------- whole-word masking ----------
 

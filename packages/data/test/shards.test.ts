@@ -13,7 +13,6 @@ import {
   readManifest,
   readShardFile,
   shardByteLength,
-  writeFileAtomic,
   writeManifest,
   type IdType,
   type ShardManifest,
@@ -109,18 +108,6 @@ describe('shard format', () => {
     expect(() => decodeShard(v2)).toThrow(/version 2/);
     expect(() => decodeShard(new Uint8Array(5))).toThrow(/header/);
     expect(() => encodeShard({ ...build('uint16', [{ ids: [1], starts: [1] }]), numTokens: 2 })).toThrow(/offsets/);
-  });
-});
-
-describe('writeFileAtomic', () => {
-  it('replaces the file, leaves no temp file, returns the sha256', () => {
-    const d = freshDir();
-    const p = join(d, 'f.bin');
-    writeFileSync(p, 'old');
-    const sha = writeFileAtomic(p, 'new contents');
-    expect(readFileSync(p, 'utf8')).toBe('new contents');
-    expect(sha).toBe(createHash('sha256').update('new contents').digest('hex'));
-    expect(readdirSync(d)).toEqual(['f.bin']);
   });
 });
 

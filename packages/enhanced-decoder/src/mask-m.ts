@@ -1,3 +1,4 @@
+import { wordSpans, type WordSpan } from '@retro/common';
 import { Generator } from '@retro/tensor';
 
 /**
@@ -20,24 +21,13 @@ export interface DecoderMaskOptions {
   ratio: number;
   generator: Generator;
   /**
-   * Per-token word-start flags [B, L] (1 = this token begins a word). Tokens after a start up to the
-   * next start belong to the same word. Without it every token is its own word.
+   * Per-token word-start flags [B, L] (1 = this token begins a word, 0 = it continues one; see
+   * @retro/common wordSpans, the grouping the encoder's masking uses too). Without it every token
+   * is its own word.
    */
   wordStarts?: ArrayLike<number>;
   /** How many hidden sets to sample per sequence; rows choose among them (official: min(n, 128)). */
   maskSetSize?: number;
-}
-
-/** Word spans [start, end) over positions 1..n-2 of one sequence (specials excluded). */
-export function wordSpansOf(length: number, wordStarts?: ArrayLike<number>, offset = 0): Array<[number, number]> {
-  const spans: Array<[number, number]> = [];
-  const last = length - 1;
-  for (let position = 1; position < last; position++) {
-    const startsWord = !wordStarts || wordStarts[offset + position] !== 0 || spans.length === 0;
-    if (startsWord) spans.push([position, position + 1]);
-    else spans[spans.length - 1][1] = position + 1;
-  }
-  return spans;
 }
 
 /**
@@ -45,7 +35,7 @@ export function wordSpansOf(length: number, wordStarts?: ArrayLike<number>, offs
  * max(1, round(n * ratio)) tokens (HF DataCollatorForWholeWordMask's rule).
  */
 export function sampleWholeWordSet(
-  spans: ReadonlyArray<readonly [number, number]>,
+  spans: readonly WordSpan[],
   length: number,
   ratio: number,
   generator: Generator,
@@ -59,7 +49,7 @@ export function sampleWholeWordSet(
   const hidden: number[] = [];
   for (const index of order) {
     if (hidden.length >= budget) break;
-    const [start, end] = spans[index];
+    const { start, end } = spans[index];
     if (hidden.length + (end - start) > budget) continue;
     for (let position = start; position < end; position++) hidden.push(position);
   }
@@ -81,7 +71,8 @@ export function sampleDecoderMask(options: DecoderMaskOptions): Uint8Array {
       throw new Error(`sampleDecoderMask: lengths[${b}] = ${n} is not an integer in [0, ${seqLen}]`);
     }
     if (n === 0) continue;
-    const spans = wordSpansOf(n, wordStarts, b * seqLen);
+    // Words over positions 1..n-2: [CLS] and [SEP] are never hidden.
+    const spans = wordSpans(wordStarts, n, { offset: b * seqLen });
     const setCount = Math.max(1, Math.min(n, options.maskSetSize ?? 128));
     const sets = Array.from({ length: setCount }, () => (spans.length > 0 ? sampleWholeWordSet(spans, n, ratio, generator) : []));
     const base = b * seqLen * seqLen;

@@ -6,9 +6,6 @@ import {
   Tensor,
   deriveSeed,
   additiveMask,
-  crossEntropy,
-  embedding,
-  fromHostArray,
   narrow,
   reshape,
   formatShape,
@@ -19,6 +16,7 @@ import {
   RobertaForMaskedLM,
   BertConfig,
   RobertaConfig,
+  maskedLMLoss,
   toIdsTensor,
   type MaskedLMModel,
   type IdsInput,
@@ -103,15 +101,6 @@ function decoderConfigOf(config: BertConfig): EnhancedDecoderConfig {
     attentionProbsDropoutProb: config.attentionProbsDropoutProb,
     initializerRange: config.initializerRange,
   };
-}
-
-/** Flat indices of positions whose label is not -100 and their labels, both int32 [N]. */
-function labelledRows(labels: Tensor): { rows: Tensor; targets: Tensor; count: number } {
-  const values = labels.dataSync();
-  const indices: number[] = [];
-  for (let i = 0; i < values.length; i++) if (values[i] !== -100) indices.push(i);
-  const targets = Int32Array.from(indices, (i) => values[i]);
-  return { rows: fromHostArray(Int32Array.from(indices), [indices.length]), targets: fromHostArray(targets, [indices.length]), count: indices.length };
 }
 
 /**
@@ -205,7 +194,7 @@ export class RetroMAEForPretraining extends Module {
       positionIds: batch.encoderPositionIds,
     });
     const hidden = reshape(lastHiddenState, [B * L, config.hiddenSize]);
-    const encoderLoss = this.maskedLMLoss(hidden, encoderLabels);
+    const encoderLoss = maskedLMLoss(this.encoder.head, hidden, encoderLabels);
     const hCls = narrow(lastHiddenState, 1, 0, 1); // [B, 1, H]
     const output: RetroMAEOutput = { loss: encoderLoss, encoderLoss, cls: reshape(hCls, [B, config.hiddenSize]), lastHiddenState };
     if (options.outputLogits) output.encoderLogits = this.encoder.head.forward(lastHiddenState);
@@ -226,23 +215,12 @@ export class RetroMAEForPretraining extends Module {
     const { h2 } = keyValueStreamH2(this.encoder, hCls, decoderInputIds, decoderPositionIds);
     const maskM = additiveMask(visible.dataSync(), [B, L, L]);
     const { attentionOutput, hidden: decoderHidden } = this.c_head.forward(h1, h2, maskM);
-    const decoderLoss = this.maskedLMLoss(reshape(decoderHidden, [B * L, config.hiddenSize]), decoderLabels);
+    const decoderLoss = maskedLMLoss(this.encoder.head, reshape(decoderHidden, [B * L, config.hiddenSize]), decoderLabels);
     output.decoderLoss = decoderLoss;
     output.loss = encoderLoss.add(decoderLoss);
     Object.assign(output, { h1, h2, decoderAttentionOutput: attentionOutput, decoderHidden });
     if (options.outputLogits) output.decoderLogits = this.encoder.head.forward(decoderHidden);
     return output;
-  }
-
-  /**
-   * Mean cross-entropy of the tied MLM head over labelled rows only: logits of unlabelled rows
-   * never affect the loss, so they are not computed. hidden [N, H], labels [N] (or [B, L]).
-   */
-  private maskedLMLoss(hidden: Tensor, labels: Tensor): Tensor {
-    const { rows, targets, count } = labelledRows(labels);
-    // No labelled row: CrossEntropy's defined 0, still connected to the graph.
-    if (count === 0) return crossEntropy(this.encoder.head.forward(narrow(hidden, 0, 0, 1)), fromHostArray(new Int32Array([-100]), [1]));
-    return crossEntropy(this.encoder.head.forward(embedding(hidden, rows)), targets);
   }
 
   private checkShape(t: Tensor, expected: number[], field: string): void {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Generator } from '@retro/tensor';
-import { sampleDecoderMask, wordSpansOf } from '../src/mask-m.js';
+import { wordSpans } from '@retro/common';
+import { sampleDecoderMask } from '../src/mask-m.js';
 
 const batchArbitrary = fc
   .record({
@@ -53,10 +54,10 @@ describe('mask M', () => {
         const wordStarts = randomWordStarts(lengths.length, seqLen, wordSeed);
         const m = sampleDecoderMask({ lengths, seqLen, ratio, generator: new Generator(seed), wordStarts });
         lengths.forEach((n, b) => {
-          const spans = wordSpansOf(n, wordStarts, b * seqLen);
+          const spans = wordSpans(wordStarts, n, { offset: b * seqLen });
           for (let i = 0; i < n; i++) {
             const row = (b * seqLen + i) * seqLen;
-            for (const [start, end] of spans) {
+            for (const { start, end } of spans) {
               const hidden = new Set<number>();
               for (let j = start; j < end; j++) if (j !== i) hidden.add(m[row + j]);
               expect(hidden.size).toBeLessThanOrEqual(1);
@@ -65,6 +66,13 @@ describe('mask M', () => {
         });
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('refuses a word-start flag other than 0 or 1 instead of guessing what it means', () => {
+    const wordStarts = Uint8Array.from([1, 1, 0, 1, 1, /* row 1 */ 1, 1, 2, 1, 0]);
+    expect(() => sampleDecoderMask({ lengths: [4, 4], seqLen: 5, ratio: 0.5, generator: new Generator(1), wordStarts })).toThrow(
+      /wordStarts\[7\] = 2; a word-start flag is 1/,
     );
   });
 

@@ -4,9 +4,10 @@
  * `evaluation_time`, plus `<dir>/model_meta.json`. As in MTEB, the scores in these files are
  * fractions (0..1), not the ×100 of the rest of @retro/eval.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { slug } from './report.js';
+import { writeFileAtomic } from '@retro/common';
+import { slug, toJSON } from './report.js';
 import type { TaskResult, TasksResult } from './run-tasks.js';
 import type { RerankingScores, RetrievalScores, StsScores, TaskKind } from './types.js';
 
@@ -73,9 +74,7 @@ export function writeMtebResults(dir: string, run: TasksResult, model: MtebModel
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (path: string, value: unknown) => {
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-    renameSync(tmp, path);
+    writeFileAtomic(path, toJSON(value));
     written.push(path);
   };
   for (const t of run.tasks) put(join(dir, `${slug(t.task)}.json`), mtebTaskJson(t, run, model));

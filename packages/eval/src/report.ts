@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@retro/common';
 import type { EvalResult, TaskKind } from './types.js';
 
 interface Row {
@@ -53,8 +54,8 @@ function fmt(v: number | undefined, digits: number): string {
   return v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : '-';
 }
 
-/** Results as pretty JSON. NaN (an undefined metric) becomes null, as JSON has no NaN. */
-export function toJSON(results: EvalResult | EvalResult[]): string {
+/** Results (or any result file's contents) as pretty JSON. NaN (an undefined metric) becomes null, as JSON has no NaN. */
+export function toJSON(results: unknown): string {
   return JSON.stringify(results, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
@@ -82,9 +83,7 @@ export function writeResults(dir: string, results: EvalResult | EvalResult[]): s
   }
   const written: string[] = [];
   const put = (path: string, text: string) => {
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    writeFileAtomic(path, text);
     written.push(path);
   };
   mkdirSync(dir, { recursive: true });
@@ -94,7 +93,7 @@ export function writeResults(dir: string, results: EvalResult | EvalResult[]): s
     for (const task of ['sts', 'reranking', 'retrieval'] as TaskKind[]) {
       const scores = r[task];
       if (!scores) continue;
-      put(join(sub, `${task}.json`), toJSON({ embedder: r.embedder, suite: r.suite, task, scale: r.scale, scores, timing: r.timings[task], meta: r.meta } as never));
+      put(join(sub, `${task}.json`), toJSON({ embedder: r.embedder, suite: r.suite, task, scale: r.scale, scores, timing: r.timings[task], meta: r.meta }));
     }
     put(join(sub, 'summary.json'), toJSON(r));
   }

@@ -9,7 +9,6 @@ export { clipGradNorm, globalGradNorm } from './clip.js';
 export { TrainerRng, RNG_STREAMS, type RngState, type RngStreamName } from './rng.js';
 export { TrainingDivergedError, type DivergenceReport, type DivergedQuantity } from './errors.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, type NamedArray } from './io/safetensors.js';
-export { writeFileAtomic } from './io/atomic.js';
 export { saveCheckpoint, pruneCheckpoints, deleteAllCheckpoints, type CheckpointContents, type SaveHooks } from './checkpoint/save.js';
 export { alignTokenizerMaxLength } from './checkpoint/tokenizer-config.js';
 export { readCheckpoint, findLatestCheckpoint, cleanLeftovers, loadParametersFromSafetensors, type LoadedCheckpoint, type SkippedCheckpoint } from './checkpoint/load.js';

@@ -1,6 +1,7 @@
-import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '@retro/common';
 import { dirname, extname, resolve } from 'node:path';
-import { writeMtebResults } from '@retro/eval';
+import { toJSON, writeMtebResults } from '@retro/eval';
 import type { EvalRun } from '../pipelines/evaluate.js';
 import { UsageError } from '../errors.js';
 import { guardOutput } from './output-guard.js';
@@ -47,8 +48,6 @@ export function evalOutputTarget(output: string, command: string, guard: { model
  */
 export async function writeEvalOutput(target: EvalOutputTarget, run: EvalRun): Promise<string[]> {
   if (target.kind === 'folder') return writeMtebResults(target.path, run.result, run.model);
-  const tmp = `${target.path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify({ ...run.result, model: run.model }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-  renameSync(tmp, target.path);
+  writeFileAtomic(target.path, toJSON({ ...run.result, model: run.model }));
   return [target.path];
 }

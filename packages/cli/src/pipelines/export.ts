@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { AutoModel, AutoModelForMaskedLM, writeFileAtomic, writeSafetensors, type TensorToWrite } from '@retro/bert';
+import { writeFileAtomic } from '@retro/common';
+import { AutoModel, AutoModelForMaskedLM, writeSafetensors, type TensorToWrite } from '@retro/bert';
 import { AutoTokenizer } from '@retro/data';
 import type { ExportOptions } from '../commands/export.js';
 

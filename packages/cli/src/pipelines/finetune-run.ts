@@ -7,7 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { TrainerRng, alignTokenizerMaxLength, train, renderLinePlot, writeFileAtomic, type TrainOptions, type TrainResult } from '@retro/train';
+import { writeFileAtomic } from '@retro/common';
+import { TrainerRng, alignTokenizerMaxLength, train, renderLinePlot, type TrainOptions, type TrainResult } from '@retro/train';
 import {
   ContrastiveTrainable,
   PairStream,

@@ -1,4 +1,5 @@
-export { wordSpans, maskableSpans, type WordSpan } from './word-spans.js';
+// The one whole-word grouping (shared with the enhanced decoder's M), re-exported for data's users.
+export { wordSpans, maskableSpans, type WordSpan } from '@retro/common';
 export {
   wholeWordMask,
   maskSequenceInto,

@@ -1,5 +1,5 @@
 import type { RandomSource } from '@retro/random';
-import { maskableSpans } from './word-spans.js';
+import { maskableSpans } from '@retro/common';
 
 /** Label value of positions that carry no MLM target (PyTorch CrossEntropy ignore_index). */
 export const IGNORE_INDEX = -100;

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /**
  * Binary shard layout (little-endian), chosen so a whole shard maps onto typed-array views with
@@ -110,27 +109,4 @@ export function decodeShard(bytes: Uint8Array, name = 'shard'): ShardData {
 /** Reads and parses a shard file. */
 export function readShardFile(path: string): ShardData {
   return decodeShard(readFileSync(path), path);
-}
-
-/**
- * Writes `bytes` to `path` atomically: a temp file in the same directory is written, fsynced
- * and renamed over `path`, so readers never see a half-written shard or manifest.
- * @returns sha256 hex of the bytes.
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): string {
-  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    let off = 0;
-    while (off < data.byteLength) off += writeSync(fd, data, off, data.byteLength - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  return createHash('sha256').update(data).digest('hex');
 }

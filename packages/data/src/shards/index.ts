@@ -2,7 +2,6 @@ export {
   encodeShard,
   decodeShard,
   readShardFile,
-  writeFileAtomic,
   shardByteLength,
   SHARD_MAGIC,
   SHARD_VERSION,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusFormat, CorpusIssue } from '../corpus/types.js';
-import { writeFileAtomic, type IdType } from './format.js';
+import { writeFileAtomic } from '@retro/common';
+import type { IdType } from './format.js';
 import type { ShardInfo } from './writer.js';
 
 export const MANIFEST_FILE = 'manifest.json';

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { encodeShard, MAX_SHARD_TOKENS, writeFileAtomic, type IdType } from './format.js';
+import { writeFileAtomic } from '@retro/common';
+import { encodeShard, MAX_SHARD_TOKENS, type IdType } from './format.js';
 
 /** A shard file as recorded in the manifest. */
 export interface ShardInfo {
@@ -90,7 +92,8 @@ export class ShardWriter {
       ids: this.ids.subarray(0, this.tokens),
       wordStarts: this.starts.subarray(0, this.tokens),
     });
-    const sha256 = writeFileAtomic(join(this.options.dir, file), bytes);
+    writeFileAtomic(join(this.options.dir, file), bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
     this.shards.push({ file, chunks: numChunks, tokens: this.tokens, bytes: bytes.byteLength, sha256, idType: this.options.idType });
     this.offsets = [0];
     this.tokens = 0;

@@ -61,12 +61,15 @@ export function multiHeadAttention(query: Tensor, key: Tensor, value: Tensor, op
 }
 
 /**
- * Additive mask from 0/1 visibility (1 = may attend): (1 - visible) * MASK_MIN, float32.
- * visible [B, Lk] -> [B, 1, 1, Lk]; visible [B, Lq, Lk] -> [B, 1, Lq, Lk].
+ * The one additive attention mask (BERT's padding mask and RetroMAE's M both come from here): HF's
+ * extended attention mask (1 - visible) * MASK_MIN, computed in float32 exactly as PyTorch does
+ * (a visible key adds -0, which leaves every score unchanged; a fully hidden row saturates to a
+ * uniform softmax). No gradient.
+ * visible (1 = may attend) [B, Lk] -> [B, 1, 1, Lk]; visible [B, Lq, Lk] -> [B, 1, Lq, Lk].
  */
 export function additiveMask(visible: ArrayLike<number>, shape: readonly number[]): Tensor {
   const values = new Float32Array(visible.length);
-  for (let i = 0; i < values.length; i++) values[i] = visible[i] !== 0 ? 0 : MASK_MIN;
+  for (let i = 0; i < values.length; i++) values[i] = Math.fround(1 - visible[i]) * MASK_MIN;
   if (shape.length === 2) return fromHostArray(values, [shape[0], 1, 1, shape[1]]);
   if (shape.length === 3) return fromHostArray(values, [shape[0], 1, shape[1], shape[2]]);
   throw new Error(`additiveMask: expected [B, Lk] or [B, Lq, Lk] visibility, got ${formatShape(shape)}`);

@@ -1,7 +1,7 @@
 import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { encodeSafetensors, type NamedArray } from '../io/safetensors.js';
-import { syncDirectory, writeFileAtomic, writeFileSynced } from '../io/atomic.js';
+import { syncDirectory, writeFileAtomic, writeFileSynced } from '@retro/common';
 import { LATEST_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, checkpointName, listCheckpoints } from './layout.js';
 import type { TrainerState } from './state.js';
 import { alignTokenizerMaxLength } from './tokenizer-config.js';

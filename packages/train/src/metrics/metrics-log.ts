@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '@retro/common';
 import { renderLinePlot, type PlotSeries } from './svg-plot.js';
 
 export const METRICS_FILE = 'metrics.jsonl';

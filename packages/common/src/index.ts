@@ -1,0 +1,2 @@
+export { wordSpans, maskableSpans, type WordSpan, type WordSpanOptions } from './word-spans.js';
+export { writeFileAtomic, writeFileSynced, syncDirectory, atomicTempPath } from './atomic-write.js';
