@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFromJson } from '@retro/bert';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '@retro/common';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt'];
 
