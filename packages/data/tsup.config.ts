@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/prepare-worker.ts'],
+  // tokenizers/index: the browser-safe subset (`@retro/data/tokenizers`): no Node built-in at import.
+  entry: ['src/index.ts', 'src/prepare-worker.ts', 'src/tokenizers/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,7 +1,7 @@
 /**
  * AutoModel / AutoModelForMaskedLM: pick the BERT or RoBERTa class from config.json's `model_type`.
  */
-import { join } from 'node:path';
+import { nodePath } from '@retro/common';
 import { loadConfig } from './config.js';
 import type { LoadOptions } from './checkpoint.js';
 import { BertForMaskedLM, BertModel, RobertaForMaskedLM, RobertaModel } from './model.js';
@@ -14,7 +14,7 @@ export const AutoModelForMaskedLM = {
    * The model comes back in eval mode (HF convention); call .train() to train it.
    */
   fromPretrained(dir: string, options: LoadOptions & ModelOptions = {}): BertForMaskedLM | RobertaForMaskedLM {
-    const config = loadConfig(join(dir, 'config.json'));
+    const config = loadConfig(nodePath.join(dir, 'config.json'));
     return config.modelType === 'roberta' ? RobertaForMaskedLM.fromPretrained(dir, options) : BertForMaskedLM.fromPretrained(dir, options);
   },
 };
@@ -26,7 +26,7 @@ export const AutoModel = {
    * and the body of masked-LM or RetroMAE checkpoints (their heads are left unused). Eval mode.
    */
   fromPretrained(dir: string, options: LoadOptions & BaseModelOptions = {}): BertModel | RobertaModel {
-    const config = loadConfig(join(dir, 'config.json'));
+    const config = loadConfig(nodePath.join(dir, 'config.json'));
     return config.modelType === 'roberta' ? RobertaModel.fromPretrained(dir, options) : BertModel.fromPretrained(dir, options);
   },
 };

@@ -6,11 +6,9 @@
  * tensor (pooler, `c_head.*`, ...) as "unused" for the caller. Saving writes what HF
  * `save_pretrained` writes, atomically.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeFs, nodePath, writeFileAtomic } from '@retro/common';
 import { Tensor, noGrad, formatShape } from '@retro/tensor';
 import type { BertConfig } from './config.js';
-import { writeFileAtomic } from '@retro/common';
 import { readSafetensors, serializeSafetensors, toFloat32, toInt32, type RawTensor, type SafetensorsDType, type TensorToWrite } from './safetensors.js';
 
 /** A checkpoint tensor converted to float32 (integers are widened exactly up to 2^24). */
@@ -64,26 +62,26 @@ const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64'])
  * `model.safetensors.index.json`. A folder with only `pytorch_model.bin` is refused.
  */
 export function checkpointFiles(dir: string): { files: string[]; index?: Map<string, string>; indexFile?: string } {
-  const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return { files: [single] };
-  const indexFile = join(dir, 'model.safetensors.index.json');
-  if (existsSync(indexFile)) {
+  const single = nodePath.join(dir, 'model.safetensors');
+  if (nodeFs.existsSync(single)) return { files: [single] };
+  const indexFile = nodePath.join(dir, 'model.safetensors.index.json');
+  if (nodeFs.existsSync(indexFile)) {
     let weightMap: unknown;
     try {
-      weightMap = (JSON.parse(readFileSync(indexFile, 'utf8')) as { weight_map?: unknown }).weight_map;
+      weightMap = (JSON.parse(nodeFs.readFileSync(indexFile, 'utf8')) as { weight_map?: unknown }).weight_map;
     } catch (error) {
       throw new Error(`${indexFile}: not valid JSON: ${(error as Error).message}`);
     }
     if (!weightMap || typeof weightMap !== 'object' || Array.isArray(weightMap) || !Object.values(weightMap).every((v) => typeof v === 'string')) {
       throw new Error(`${indexFile}: field 'weight_map' must be an object mapping tensor names to shard file names`);
     }
-    const index = new Map(Object.entries(weightMap as Record<string, string>).map(([name, file]) => [name, join(dir, file)]));
+    const index = new Map(Object.entries(weightMap as Record<string, string>).map(([name, file]) => [name, nodePath.join(dir, file)]));
     return { files: [...new Set(index.values())], index, indexFile };
   }
   for (const legacy of ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack']) {
-    if (existsSync(join(dir, legacy))) {
+    if (nodeFs.existsSync(nodePath.join(dir, legacy))) {
       throw new Error(
-        `${join(dir, legacy)}: only safetensors checkpoints are read; convert it first, e.g. in Python: ` +
+        `${nodePath.join(dir, legacy)}: only safetensors checkpoints are read; convert it first, e.g. in Python: ` +
           `AutoModelForMaskedLM.from_pretrained('${dir}').save_pretrained('${dir}-safetensors', safe_serialization=True)`,
       );
     }
@@ -269,8 +267,8 @@ function describeConfig(config: BertConfig): string {
  * tied decoder weight omitted because it is not a separate parameter, plus `extraTensors`).
  */
 export function savePretrained(model: CheckpointModel, dir: string, options: SaveOptions = {}): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, 'model.safetensors'), serializePretrained(model, options, dir));
+  nodeFs.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(nodePath.join(dir, 'model.safetensors'), serializePretrained(model, options, dir));
   model.config.save(dir);
 }
 

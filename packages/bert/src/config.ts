@@ -4,9 +4,7 @@
  * `BertConfig.from_pretrained` does); present fields are validated, and fields this package does
  * not use are kept verbatim so a load/save round trip loses nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '@retro/common';
+import { nodeFs, nodePath, writeFileAtomic } from '@retro/common';
 
 export type ModelType = 'bert' | 'roberta';
 export type HiddenAct = 'gelu' | 'relu';
@@ -234,11 +232,11 @@ export class BertConfig implements BertConfigInit {
 
   /** Reads `<dir>/config.json` (or a path to a .json file). */
   static fromFile<C extends BertConfig>(this: (new (init?: Partial<BertConfigInit>, source?: string) => C) & { fromJson: typeof BertConfig.fromJson }, path: string): C {
-    const file = path.endsWith('.json') ? path : join(path, 'config.json');
-    if (!existsSync(file)) throw new Error(`${file}: config file not found`);
+    const file = path.endsWith('.json') ? path : nodePath.join(path, 'config.json');
+    if (!nodeFs.existsSync(file)) throw new Error(`${file}: config file not found`);
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
+      json = JSON.parse(nodeFs.readFileSync(file, 'utf8'));
     } catch (error) {
       throw new Error(`${file}: not valid JSON: ${(error as Error).message}`);
     }
@@ -261,7 +259,7 @@ export class BertConfig implements BertConfigInit {
 
   /** Writes `<dir>/config.json` atomically. */
   save(dir: string): void {
-    writeFileAtomic(join(dir, 'config.json'), this.toJsonString());
+    writeFileAtomic(nodePath.join(dir, 'config.json'), this.toJsonString());
   }
 
   /** The text of config.json as `save` writes it. */
@@ -300,11 +298,11 @@ export class RobertaConfig extends BertConfig {
 
 /** Reads `model_type` from `<dir>/config.json` and builds the matching config class. */
 export function loadConfig(dir: string): BertConfig | RobertaConfig {
-  const file = dir.endsWith('.json') ? dir : join(dir, 'config.json');
-  if (!existsSync(file)) throw new Error(`${file}: config file not found`);
+  const file = dir.endsWith('.json') ? dir : nodePath.join(dir, 'config.json');
+  if (!nodeFs.existsSync(file)) throw new Error(`${file}: config file not found`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(nodeFs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new Error(`${file}: not valid JSON: ${(error as Error).message}`);
   }

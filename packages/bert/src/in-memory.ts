@@ -5,8 +5,8 @@
  */
 import { configFromJson } from './config.js';
 import { loadPretrainedTensors, serializePretrained, type LoadOptions, type SaveOptions } from './checkpoint.js';
-import { BertForMaskedLM, RobertaForMaskedLM, type MaskedLMModel } from './model.js';
-import type { ModelOptions } from './types.js';
+import { BertForMaskedLM, BertModel, RobertaForMaskedLM, RobertaModel, type MaskedLMModel } from './model.js';
+import type { BaseModelOptions, ModelOptions } from './types.js';
 import { parseSafetensors } from './safetensors.js';
 
 /** The two files of an HF masked-LM folder, as bytes or text. */
@@ -44,6 +44,26 @@ export function maskedLMFromMemory(checkpoint: InMemoryCheckpoint, options: Load
   const tensors = new Map([...parsed.tensors].map(([name, raw]) => [name, { ...raw, file: weightsFile }]));
   model.loadReport = loadPretrainedTensors(model, tensors, { ...options, files: [weightsFile], where: weightsFile });
   // As fromPretrained (and HF): a loaded model starts in eval mode; trainers switch training on.
+  return model.eval();
+}
+
+/**
+ * `AutoModel.fromPretrained` for a folder in memory: the encoder alone (BertModel or RobertaModel
+ * by `model_type`) from an encoder-only folder (`retro export`, bge, sentence-transformers) or the
+ * body of a masked-LM / RetroMAE checkpoint, heads left unused; the pooler exists exactly when the
+ * weights hold it, as in fromPretrained. Eval mode.
+ */
+export function encoderFromMemory(checkpoint: InMemoryCheckpoint, options: LoadOptions & BaseModelOptions = {}): BertModel | RobertaModel {
+  const source = checkpoint.source ?? '<memory>';
+  const configFile = `${source}/config.json`;
+  const weightsFile = `${source}/model.safetensors`;
+  const config = configFromJson(parseConfigJson(checkpoint.config, configFile), configFile);
+  const parsed = parseSafetensors(checkpoint.weights, weightsFile);
+  const addPoolingLayer = options.addPoolingLayer ?? [...parsed.tensors.keys()].some((name) => /^((bert|roberta)\.)?pooler\.dense\.weight$/.test(name));
+  const modelOptions = { ...options, addPoolingLayer };
+  const model = config.modelType === 'roberta' ? new RobertaModel(config, modelOptions) : new BertModel(config, modelOptions);
+  const tensors = new Map([...parsed.tensors].map(([name, raw]) => [name, { ...raw, file: weightsFile }]));
+  model.loadReport = loadPretrainedTensors(model, tensors, { ...options, files: [weightsFile], where: weightsFile });
   return model.eval();
 }
 

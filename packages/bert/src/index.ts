@@ -53,4 +53,4 @@ export {
   type SafetensorsFile,
   type TensorToWrite,
 } from './safetensors.js';
-export { maskedLMFromMemory, pretrainedToMemory, type InMemoryCheckpoint } from './in-memory.js';
+export { encoderFromMemory, maskedLMFromMemory, pretrainedToMemory, type InMemoryCheckpoint } from './in-memory.js';

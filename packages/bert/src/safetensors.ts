@@ -9,8 +9,7 @@
  * (bounded header, offsets inside the data, packed without gaps or overlap, byte counts matching
  * dtype x shape) so a truncated or corrupt file fails with the file and tensor named.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { writeFileAtomic } from '@retro/common';
+import { nodeFs, writeFileAtomic } from '@retro/common';
 
 /** Bytes per element of every dtype the format defines. */
 export const DTYPE_BYTES = {
@@ -152,7 +151,7 @@ export function parseSafetensors(buffer: Uint8Array, source = '<buffer>'): Safet
 export function readSafetensors(path: string): SafetensorsFile {
   let buffer: Buffer;
   try {
-    buffer = readFileSync(path);
+    buffer = nodeFs.readFileSync(path);
   } catch (error) {
     throw new Error(`safetensors ${path}: cannot read: ${(error as Error).message}`);
   }
@@ -166,17 +165,17 @@ export function readSafetensors(path: string): SafetensorsFile {
 export function readSafetensorsHeader(path: string): string[] {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = nodeFs.openSync(path, 'r');
   } catch (error) {
     throw new Error(`safetensors ${path}: cannot read: ${(error as Error).message}`);
   }
   try {
     const prefix = new Uint8Array(8);
-    if (readSync(fd, prefix, 0, 8, 0) !== 8) fail(path, 'file is shorter than 8 bytes (the header length); truncated or not a safetensors file');
+    if (nodeFs.readSync(fd, prefix, 0, 8, 0) !== 8) fail(path, 'file is shorter than 8 bytes (the header length); truncated or not a safetensors file');
     const length = new DataView(prefix.buffer).getBigUint64(0, true);
     if (length > BigInt(MAX_HEADER_BYTES)) fail(path, `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit; corrupt or not a safetensors file`);
     const header = new Uint8Array(Number(length));
-    if (readSync(fd, header, 0, header.length, 8) !== header.length) fail(path, `header length ${length} runs past the end of the file; truncated`);
+    if (nodeFs.readSync(fd, header, 0, header.length, 8) !== header.length) fail(path, `header length ${length} runs past the end of the file; truncated`);
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder().decode(header));
@@ -186,7 +185,7 @@ export function readSafetensorsHeader(path: string): string[] {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(path, 'header must be a JSON object');
     return Object.keys(json as object).filter((name) => name !== '__metadata__');
   } finally {
-    closeSync(fd);
+    nodeFs.closeSync(fd);
   }
 }
 

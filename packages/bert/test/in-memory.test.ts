@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertForMaskedLM, RobertaForMaskedLM, maskedLMFromMemory, pretrainedToMemory } from '@retro/bert';
+import { BertForMaskedLM, RobertaForMaskedLM, encoderFromMemory, maskedLMFromMemory, pretrainedToMemory } from '@retro/bert';
 import { fixtureConfig, fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
 
 for (const kind of ['bert', 'roberta'] as Kind[]) {
@@ -58,3 +58,23 @@ for (const kind of ['bert', 'roberta'] as Kind[]) {
     });
   });
 }
+
+describe('encoderFromMemory', () => {
+  it('loads the HF BertModel fixture folder from bytes, in eval mode, pooler included, matching the float64 reference', () => {
+    const dir = join(__dirname, '..', '..', '..', 'test-fixtures', 'hf-encoder', 'bert-model');
+    const model = encoderFromMemory({ config: readFileSync(join(dir, 'config.json')), weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), source: 'bert-model' });
+    expect(model.training).toBe(false);
+    expect(model.pooler).not.toBeNull();
+    const { input_ids, attention_mask } = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
+    const out = model.forward({ inputIds: input_ids, attentionMask: attention_mask });
+    const bytes = readFileSync(join(dir, 'expected.safetensors'));
+    const n = Number(bytes.readBigUInt64LE(0));
+    const entry = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')).last_hidden_state as { data_offsets: [number, number] };
+    const expected = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + n + entry.data_offsets[0], bytes.byteOffset + 8 + n + entry.data_offsets[1]));
+    const got = out.lastHiddenState.toFloat32Array();
+    let worst = 0;
+    got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!))));
+    expect(worst).toBeLessThan(1e-4);
+    expect(() => encoderFromMemory({ config: '{"model_type":"bert","hidden_size":30}', weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), source: 'mine' })).toThrow(/mine\/config\.json: field 'hidden_size' must be a multiple of num_attention_heads/);
+  });
+});

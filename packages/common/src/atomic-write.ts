@@ -4,32 +4,31 @@
  * publishes a file (safetensors, config.json, shards, manifest.json, checkpoints, metrics, eval
  * results) writes it through here.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { nodeFs, nodePath } from './node-builtins.js';
 
 /** Flushes a directory entry so a rename inside it survives a power cut, not only a kill. */
 export function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
+    fd = nodeFs.openSync(dir, 'r');
+    nodeFs.fsyncSync(fd);
   } catch {
     // Some filesystems (and Windows) refuse fsync on directories; the rename is still atomic there.
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) nodeFs.closeSync(fd);
   }
 }
 
 /** Writes bytes (a string as UTF-8) to `path` and fsyncs them before returning. */
 export function writeFileSynced(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'w');
+  const fd = nodeFs.openSync(path, 'w');
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let written = 0;
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written);
-    fsyncSync(fd);
+    while (written < bytes.byteLength) written += nodeFs.writeSync(fd, bytes, written, bytes.byteLength - written);
+    nodeFs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    nodeFs.closeSync(fd);
   }
 }
 
@@ -39,7 +38,7 @@ export function writeFileSynced(path: string, data: string | Uint8Array): void {
  * (`/^\..+\.tmp-(\d+)$/`).
  */
 export function atomicTempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  return nodePath.join(nodePath.dirname(path), `.${nodePath.basename(path)}.tmp-${process.pid}`);
 }
 
 /**
@@ -51,10 +50,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const temp = atomicTempPath(path);
   try {
     writeFileSynced(temp, data);
-    renameSync(temp, path);
+    nodeFs.renameSync(temp, path);
   } catch (error) {
-    rmSync(temp, { force: true });
+    nodeFs.rmSync(temp, { force: true });
     throw new Error(`writeFileAtomic ${path}: ${(error as Error).message}`, { cause: error });
   }
-  syncDirectory(dirname(path));
+  syncDirectory(nodePath.dirname(path));
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { nodePath } from '@retro/common';
 import { BertTokenizer, configOptions } from './bert-tokenizer.js';
 import { fileExists, readTextFile } from './files.js';
 import { RobertaTokenizer, robertaConfigOptions } from './roberta-tokenizer.js';
@@ -20,7 +20,7 @@ export const AutoTokenizer = {
     const who = 'AutoTokenizer.fromPretrained';
     const files: Record<string, string> = {};
     for (const name of TOKENIZER_FILES) {
-      const path = join(dir, name);
+      const path = nodePath.join(dir, name);
       if (await fileExists(path)) files[name] = await readTextFile(path, who);
     }
     return AutoTokenizer.fromFiles(files, dir, who);

@@ -1,10 +1,9 @@
-import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { nodeFsPromises, nodePath } from '@retro/common';
 
 /** Reads a UTF-8 file; the error names the caller and the path. */
 export async function readTextFile(path: string, who: string): Promise<string> {
   try {
-    let text = await readFile(path, 'utf8');
+    let text = await nodeFsPromises.readFile(path, 'utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return text;
   } catch (e) {
@@ -24,7 +23,7 @@ export async function readJsonFile(path: string, who: string): Promise<unknown> 
 
 export async function fileExists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    await nodeFsPromises.access(path);
     return true;
   } catch {
     return false;
@@ -33,6 +32,6 @@ export async function fileExists(path: string): Promise<boolean> {
 
 /** Writes `files` (name -> contents) into `dir`, creating it. */
 export async function writeHfFiles(dir: string, files: Record<string, string>): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (const [name, contents] of Object.entries(files)) await writeFile(join(dir, name), contents, 'utf8');
+  await nodeFsPromises.mkdir(dir, { recursive: true });
+  for (const [name, contents] of Object.entries(files)) await nodeFsPromises.writeFile(nodePath.join(dir, name), contents, 'utf8');
 }
