@@ -14,10 +14,10 @@
  * Byte counts stand for any GPU; times here are not GPU times.
  *
  * Columns: parameters; model = bytes after building the model; steady = between updates
- * (parameters + gradients + AdamW moments); peak = most bytes alive during a second update, where
- * temporaries are freed on dispose or when garbage collection finalises them (so it varies a little
- * with GC timing); bound = steady + every byte created during the update (nothing freed counted
- * back): an upper bound however late GC runs (counting device only).
+ * (parameters + gradients + AdamW moments); peak = most bytes alive during a second update;
+ * bound = that peak counting nothing garbage collection freed (only disposes and tensor scopes):
+ * the most any GC timing can need, so the number to hold against a GPU's memory; created = every
+ * byte allocated during the update (allocation traffic, counting device only).
  */
 import { runWebgpuCheck } from '../scripts/browser-check/webgpu.mjs';
 import { countingGpu } from '@retro/tensor';
@@ -33,11 +33,11 @@ interface Fit {
   objective: string;
   bytesPerRow: number;
   fixedBytes: number;
-  /** Largest batch (rows of 128 tokens) whose extrapolated peak stays under 16 GB. */
+  /** Largest batch (rows of 128 tokens) whose extrapolated bound (peak without GC) stays under 16 GB. */
   maxBatchIn16GB: number;
 }
 
-/** Linear fit of peak bytes over batch size, from the smallest and largest batch measured. */
+/** Linear fit of the bound (peak without GC) over batch size, from the smallest and largest batch measured. */
 export function fitsOf(rows: readonly MemoryRow[]): Fit[] {
   const groups = new Map<string, MemoryRow[]>();
   for (const r of rows) groups.set(`${r.config}/${r.objective}`, [...(groups.get(`${r.config}/${r.objective}`) ?? []), r]);
@@ -47,8 +47,8 @@ export function fitsOf(rows: readonly MemoryRow[]): Fit[] {
     const first = sorted[0]!;
     const last = sorted[sorted.length - 1]!;
     if (first.batch === last.batch) continue;
-    const bytesPerRow = (last.peakBytes - first.peakBytes) / (last.batch - first.batch);
-    const fixedBytes = first.peakBytes - bytesPerRow * first.batch;
+    const bytesPerRow = (last.peakWithoutGcBytes - first.peakWithoutGcBytes) / (last.batch - first.batch);
+    const fixedBytes = first.peakWithoutGcBytes - bytesPerRow * first.batch;
     fits.push({ config: first.config, objective: first.objective, bytesPerRow, fixedBytes, maxBatchIn16GB: Math.floor((SIXTEEN_GB - fixedBytes) / bytesPerRow) });
   }
   return fits;
@@ -98,7 +98,8 @@ async function main(): Promise<void> {
       { header: 'model GiB', value: (r) => gib(r.modelBytes) },
       { header: 'steady GiB', value: (r) => gib(r.steadyBytes) },
       { header: 'peak GiB', value: (r) => gib(r.peakBytes) },
-      { header: 'bound GiB', value: (r) => (r.createdInUpdateBytes === null ? '-' : gib(r.steadyBytes + r.createdInUpdateBytes)) },
+      { header: 'bound GiB', value: (r) => gib(r.peakWithoutGcBytes) },
+      { header: 'created GiB', value: (r) => (r.createdInUpdateBytes === null ? '-' : gib(r.createdInUpdateBytes)) },
       { header: 'left after dispose', value: (r) => r.leftBytes },
       { header: 'loss', value: (r) => fmt(r.loss, 4) },
       { header: 'seconds (not GPU time)', value: (r) => fmt(r.seconds, 3) },
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   );
   const fits = fitsOf(rows);
   if (fits.length > 0) {
-    console.log('\nPeak per extra batch row, and the largest batch under 16 GB (linear extrapolation from the two batch sizes measured):');
+    console.log('\nBound per extra batch row, and the largest batch under 16 GB (linear extrapolation from the two batch sizes measured):');
     console.log(
       formatTable(fits, [
         { header: 'config', value: (f) => f.config },
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   }
   const worstBase = rows.filter((r) => r.config === 'base' && r.batch >= 8);
   for (const r of worstBase) {
-    const bound = r.createdInUpdateBytes === null ? r.peakBytes : r.steadyBytes + r.createdInUpdateBytes;
+    const bound = r.peakWithoutGcBytes;
     console.log(`base ${r.objective} batch ${r.batch} x ${r.length}: peak ${gib(r.peakBytes)} GiB, bound ${gib(bound)} GiB -> ${bound < SIXTEEN_GB ? 'fits' : 'does NOT fit'} a 16 GB GPU`);
   }
   if (args.json) writeJson(args.json, { benchmark: 'webgpu-memory', mode: browser ? 'browser-swiftshader' : 'counting-device', plan, device, rows, fits });

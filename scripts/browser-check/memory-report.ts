@@ -3,7 +3,9 @@
  * model config and batch size, the bytes the backend's allocation accounting holds
  *   - after the model is built (parameters),
  *   - after the first update (+ AdamW moments and gradients),
- *   - at its peak during a second, steady-state update (forward, backward, clip, AdamW).
+ *   - at its peak during a second, steady-state update (forward, backward, clip, AdamW), and that
+ *     peak had garbage collection freed nothing (the update frees its temporaries through tensor
+ *     scopes, so the two agree).
  * The numbers are the backend's own buffer bookkeeping (every WebGPU buffer it creates and frees),
  * so they are the same on SwiftShader as on a GPU; only the time it takes differs. Each config's
  * tensors are disposed before the next, and the report says what stayed alive.
@@ -42,9 +44,14 @@ export interface MemoryRow {
   /** Most bytes held at once during the second update. */
   peakBytes: number;
   /**
-   * Bytes of all buffers created during the second update (nothing freed counted back): an upper
-   * bound of what the update adds to `steadyBytes` however late garbage collection frees its
-   * temporaries. Only where the device counts creations (@retro/tensor's countingGpu).
+   * Most bytes the second update would have held at once had garbage collection freed nothing
+   * (only disposes and tensor scopes count): a bound no GC timing can exceed. Equal to
+   * `peakBytes` when the update frees all it makes deterministically.
+   */
+  peakWithoutGcBytes: number;
+  /**
+   * Bytes of all buffers created during the second update (nothing freed counted back): the
+   * update's allocation traffic. Only where the device counts creations (@retro/tensor's countingGpu).
    */
   createdInUpdateBytes: number | null;
   /** Bytes still held after disposing everything this row created (0 unless something leaks). */
@@ -123,6 +130,7 @@ export async function measureMemory(config: MemoryConfig, objective: 'retromae' 
   const createdBefore = createdBytes?.();
   const { outcome } = await runUpdate(parts, 1e-4, 2, 1);
   const peakBytes = (backendMemory()?.peakBytes ?? Number.NaN) - before;
+  const peakWithoutGcBytes = (backendMemory()?.peakWithoutGcBytes ?? Number.NaN) - before;
   const createdInUpdateBytes = createdBytes && createdBefore !== undefined ? createdBytes() - createdBefore : null;
 
   const owned: Tensor[] = [...params, ...optimizer.stateTensors()];
@@ -138,6 +146,7 @@ export async function measureMemory(config: MemoryConfig, objective: 'retromae' 
     modelBytes,
     steadyBytes,
     peakBytes,
+    peakWithoutGcBytes,
     createdInUpdateBytes,
     leftBytes: live() - before,
     loss: outcome?.losses.loss ?? Number.NaN,

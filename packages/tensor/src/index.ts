@@ -6,6 +6,7 @@ registerGpujsBackend();
 
 export { Tensor, readTensors, type TensorData, type TensorOptions, type NestedArray, type MatmulOptions, type GradNode } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
+export { scope, keep, scopeDepth } from './scope.js';
 // The one generator of every package (@retro/random), re-exported so model code needs one import.
 export { Generator, deriveSeed, type GeneratorState, type RandomSource } from '@retro/random';
 export {

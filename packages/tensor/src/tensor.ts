@@ -167,7 +167,9 @@ export class Tensor {
     return this;
   }
 
+  /** Drops `.grad`, freeing its storage (a leaf owns its grad alone; see ops/backward.ts). */
   zeroGrad(): void {
+    this.grad?.dispose();
     this.grad = null;
   }
 

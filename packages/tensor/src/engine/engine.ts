@@ -18,6 +18,14 @@ export interface BackendMemory {
   /** Most bytes alive at once since the backend started or `resetPeak()`. */
   peakBytes: number;
   liveBuffers: number;
+  /**
+   * Most bytes that would have been alive at once since the start or `resetPeak()` had garbage
+   * collection freed nothing (explicit disposes and scopes only): a peak that no GC timing can
+   * raise. Equals `peakBytes` when GC freed nothing meanwhile.
+   */
+  peakWithoutGcBytes?: number;
+  /** Bytes freed because GC finalised a tensor never disposed, since the start. */
+  collectedBytes?: number;
 }
 
 /**
@@ -265,9 +273,14 @@ export function runKernel(kernelName: KernelName, inputs: readonly TensorInfo[],
   }
   const resolved = resolveKernelAttrs(kernelName, attrs);
   const local = inputs.map((input) => toBackend(input, backend));
-  if (!profiler) return kernel(local, resolved);
-  const start = performance.now();
+  const start = profiler ? performance.now() : 0;
   const outputs = kernel(local, resolved);
-  profiler(kernelName, performance.now() - start, local);
+  if (profiler) profiler(kernelName, performance.now() - start, local);
+  if (backend.dispose) {
+    // Copies moved here for this kernel alone: free them now rather than when GC finds them.
+    local.forEach((info, i) => {
+      if (info !== inputs[i] && !outputs.some((output) => output.storage === info.storage)) backend.dispose!(info);
+    });
+  }
   return outputs;
 }

@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor.js';
 import { Generator } from '@retro/random';
-import { matmul, embedding, layerNorm, dropout, zeros, ones, randn } from '../ops/index.js';
+import { matmul, embedding, layerNorm, dropout, zeros, ones, randn, fromHostArray } from '../ops/index.js';
 import { formatShape } from '../shape.js';
 import { Module } from './module.js';
 
@@ -53,12 +53,14 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly dim: number, readonly paddingIdx: number | null = null, options: InitOptions = {}) {
     super();
-    const weight = randn([numEmbeddings, dim], { std: options.std ?? 0.02, generator: options.generator ?? new Generator(0) });
+    let weight = randn([numEmbeddings, dim], { std: options.std ?? 0.02, generator: options.generator ?? new Generator(0) });
     if (paddingIdx !== null) {
-      // HF zeroes the padding row at init.
+      // HF zeroes the padding row at init. A new tensor, the drawn one freed (assign would leave
+      // its device buffer to GC).
       const values = weight.toFloat32Array();
       values.fill(0, paddingIdx * dim, (paddingIdx + 1) * dim);
-      weight.assign(values);
+      weight.dispose();
+      weight = fromHostArray(values, [numEmbeddings, dim]);
     }
     this.weight = this.parameter('weight', weight);
   }

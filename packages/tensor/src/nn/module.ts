@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor.js';
 import { formatShape, shapesEqual } from '../shape.js';
+import { keep } from '../scope.js';
 
 /**
  * A tree of parameters, like torch.nn.Module. Each child and parameter is registered under an explicit
@@ -12,8 +13,9 @@ export abstract class Module {
   private readonly childSlots = new Map<string, Module>();
   training = true;
 
-  /** Registers a trainable tensor under `name` and returns it. */
+  /** Registers a trainable tensor under `name` and returns it; a parameter outlives any scope it was made in. */
   protected parameter(name: string, value: Tensor): Tensor {
+    keep(value);
     value.requiresGrad_(true);
     this.parameterSlots.set(name, value);
     return value;
@@ -28,7 +30,7 @@ export abstract class Module {
   /** Replaces a registered parameter (tied weights share one tensor). */
   protected replaceParameter(name: string, value: Tensor): void {
     if (!this.parameterSlots.has(name)) throw new Error(`replaceParameter: no parameter '${name}'`);
-    this.parameterSlots.set(name, value);
+    this.parameterSlots.set(name, keep(value));
   }
 
   /** [name, tensor] for every parameter, depth first, in registration order. Shared tensors appear once. */

@@ -3,7 +3,8 @@ import { KERNELS } from '../engine/kernels.js';
 import { noGrad } from '../autograd.js';
 import { shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add } from './elementwise.js';
+import { bornInInnermost, disposeBornUnless, keep, release, scope, tracked } from '../scope.js';
+import { add, scale } from './elementwise.js';
 
 /** Tensors reachable from `root` through grad nodes, each after everything it depends on. */
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -29,6 +30,14 @@ function topologicalOrder(root: Tensor): Tensor[] {
 /**
  * Reverse-mode sweep: gradients of every tensor that feeds `root` are summed over all its uses
  * (tied weights) and added to leaves' existing `.grad` (accumulation across backward calls).
+ *
+ * Memory (backends that free device memory, see scope.ts): the sweep runs in its own scope. A
+ * leaf's `.grad` is kept (the leaf owns it, with storage no other leaf shares: a gradient that is
+ * not the sweep's own is copied); a `.grad` that accumulation replaces stays readable (it is never
+ * mutated) and becomes a temporary of the caller's scope, if any. Every other tensor the
+ * sweep makes is disposed as soon as no pending gradient refers to its storage, so the sweep
+ * holds the gradients of its frontier, not of the whole graph. The forward graph's saved tensors
+ * belong to the caller's scope.
  */
 export function runBackward(root: Tensor, seed: Tensor): void {
   const order = topologicalOrder(root);
@@ -37,38 +46,71 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   // in place (AddInPlace) instead of allocating a new sum each time. A sum leaves this set when
   // its tensor's backward consumes it, since a backward may hand it on to several inputs.
   const owned = new Set<Tensor>();
-  noGrad(() => {
-    for (let index = order.length - 1; index >= 0; index--) {
-      const tensor = order[index];
-      const gradient = pending.get(tensor);
-      if (!gradient) continue;
-      pending.delete(tensor);
-      owned.delete(gradient);
-      const node = tensor.node;
-      if (!node) {
-        tensor.grad = tensor.grad ? add(tensor.grad, gradient) : gradient;
-        continue;
-      }
-      const inputGradients = node.backward(gradient);
-      node.inputs.forEach((input, i) => {
-        const inputGradient = inputGradients[i];
-        if (!inputGradient || !input.requiresGrad) return;
-        if (!shapesEqual(inputGradient.shape, input.shape)) {
-          throw new Error(
-            `backward of ${node.op}: gradient for input ${i} has shape [${inputGradient.shape}] but the input has [${input.shape}]`,
-          );
+  // Pending gradients per storage (views share one): storage with none is garbage.
+  const pendingUses = new Map<unknown, number>([[seed.info.storage, 1]]);
+  const use = (gradient: Tensor, delta: number): void => {
+    const count = (pendingUses.get(gradient.info.storage) ?? 0) + delta;
+    if (count === 0) pendingUses.delete(gradient.info.storage);
+    else pendingUses.set(gradient.info.storage, count);
+  };
+  const freeing = tracked(root);
+  const replaced: Tensor[] = [];
+  scope(
+    () =>
+      noGrad(() => {
+        for (let index = order.length - 1; index >= 0; index--) {
+          const tensor = order[index];
+          const gradient = pending.get(tensor);
+          if (!gradient) continue;
+          pending.delete(tensor);
+          use(gradient, -1);
+          owned.delete(gradient);
+          const node = tensor.node;
+          if (!node) {
+            const previous = setLeafGrad(tensor, gradient);
+            if (previous) replaced.push(previous);
+            continue;
+          }
+          const inputGradients = node.backward(gradient);
+          node.inputs.forEach((input, i) => {
+            const inputGradient = inputGradients[i];
+            if (!inputGradient || !input.requiresGrad) return;
+            if (!shapesEqual(inputGradient.shape, input.shape)) {
+              throw new Error(
+                `backward of ${node.op}: gradient for input ${i} has shape [${inputGradient.shape}] but the input has [${input.shape}]`,
+              );
+            }
+            const previous = pending.get(input);
+            if (!previous) {
+              pending.set(input, inputGradient);
+              use(inputGradient, 1);
+            } else if (owned.has(previous)) {
+              runKernel(KERNELS.AddInPlace, [previous.info, inputGradient.info]);
+            } else {
+              const total = add(previous, inputGradient);
+              owned.add(total);
+              pending.set(input, total);
+              use(previous, -1);
+              use(total, 1);
+            }
+          });
+          if (freeing) disposeBornUnless((storage) => pendingUses.has(storage));
         }
-        const previous = pending.get(input);
-        if (!previous) {
-          pending.set(input, inputGradient);
-        } else if (owned.has(previous)) {
-          runKernel(KERNELS.AddInPlace, [previous.info, inputGradient.info]);
-        } else {
-          const total = add(previous, inputGradient);
-          owned.add(total);
-          pending.set(input, total);
-        }
-      });
-    }
-  });
+      }),
+    'backward',
+  );
+  release(replaced);
+}
+
+/** Adds `gradient` to a leaf's `.grad`, which the leaf then owns alone (see runBackward); returns the `.grad` replaced. */
+function setLeafGrad(leaf: Tensor, gradient: Tensor): Tensor | null {
+  const previous = leaf.grad;
+  if (previous) {
+    leaf.grad = keep(add(previous, gradient));
+    return previous;
+  }
+  // Storage the sweep did not make (the caller's seed) or another leaf already took (one gradient
+  // handed to two inputs) is copied, so that disposing one leaf's grad never frees another's.
+  leaf.grad = keep(bornInInnermost(gradient) || !tracked(gradient) ? gradient : scale(gradient, 1));
+  return null;
 }

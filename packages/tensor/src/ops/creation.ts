@@ -4,6 +4,7 @@ import { Generator } from '@retro/random';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor, type TensorData, type TensorOptions, type NestedArray } from '../tensor.js';
 import { fromHostArray } from './kernel-call.js';
+import { keep, trackBorn } from '../scope.js';
 
 function inferShape(data: NestedArray): number[] {
   const shape: number[] = [];
@@ -29,8 +30,9 @@ function flatten(data: NestedArray, shape: readonly number[], out: number[], axi
   data.forEach((child, i) => flatten(child, shape, out, axis + 1, `${path}[${i}]`));
 }
 
+/** A trainable leaf is a parameter: no scope disposes it. */
 function setTrainable(result: Tensor, options: TensorOptions): Tensor {
-  if (options.requiresGrad) result.requiresGrad_(true);
+  if (options.requiresGrad) keep(result.requiresGrad_(true));
   return result;
 }
 
@@ -76,7 +78,9 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
   checkShape('zeros', shape);
   const backend = getBackend();
   const dtype = options.dtype ?? 'float32';
-  const result = new Tensor({ storage: backend.zeros(sizeOf(shape), dtype), shape: [...shape], dtype, backend: backend.name });
+  const info = { storage: backend.zeros(sizeOf(shape), dtype), shape: [...shape], dtype, backend: backend.name };
+  trackBorn(info);
+  const result = new Tensor(info);
   return setTrainable(result, options);
 }
 

@@ -72,7 +72,15 @@ export class WebgpuBackend implements Backend {
   private compilations = 0;
   private dispatches = 0;
   private transfers = 0;
-  private readonly finalizer = new FinalizationRegistry<{ buffer: GpuBuffer; bytes: number }>((held) => this.release(held.buffer, held.bytes));
+  /** Bytes freed by GC finalisation (never disposed), in all and since `resetPeak()`. */
+  private collectedBytes = 0;
+  private collectedSinceReset = 0;
+  private peakWithoutGcBytes = 0;
+  private readonly finalizer = new FinalizationRegistry<{ buffer: GpuBuffer; bytes: number }>((held) => {
+    this.collectedBytes += held.bytes;
+    this.collectedSinceReset += held.bytes;
+    this.release(held.buffer, held.bytes);
+  });
   private readonly owned = new WeakMap<WebgpuStorage, { buffer: GpuBuffer; bytes: number }>();
 
   constructor(
@@ -173,11 +181,19 @@ export class WebgpuBackend implements Backend {
   }
 
   memory(): BackendMemory {
-    return { liveBytes: this.liveBytes, peakBytes: this.peakBytes, liveBuffers: this.liveBuffers };
+    return {
+      liveBytes: this.liveBytes,
+      peakBytes: this.peakBytes,
+      liveBuffers: this.liveBuffers,
+      peakWithoutGcBytes: this.peakWithoutGcBytes,
+      collectedBytes: this.collectedBytes,
+    };
   }
 
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
+    this.collectedSinceReset = 0;
+    this.peakWithoutGcBytes = this.liveBytes;
   }
 
   /** gpujsInfo() of this backend: the GL-only fields are null/0, the webgpu ones filled. */
@@ -232,6 +248,7 @@ export class WebgpuBackend implements Backend {
     this.liveBytes += bytes;
     this.liveBuffers++;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    this.peakWithoutGcBytes = Math.max(this.peakWithoutGcBytes, this.liveBytes + this.collectedSinceReset);
     return storage;
   }
 

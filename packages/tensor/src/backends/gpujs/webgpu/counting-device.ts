@@ -3,7 +3,14 @@
  * gpujs webgpu backend asks for, at model sizes a software adapter (SwiftShader) cannot step through
  * in reasonable time, and for checking, on a machine without WebGPU, that a program drives the
  * webgpu backend end to end (no synchronous read, no silent fallback to the cpu backend).
- * Install it where the backend looks for a device: `globalThis.navigator = { gpu }`. Every buffer the backend creates goes through createBuffer here, so the
+ * Install it where the backend looks for a device: `globalThis.navigator = { gpu }`.
+ *
+ *   const { gpu, totals } = countingGpu();
+ *   globalThis.navigator = { gpu };
+ *   registerGpujsBackend({ mode: 'webgpu' }); await setBackendAsync('gpujs');
+ *
+ * Tests use it to check what training frees (packages/train/test/device-memory.test.ts). Every
+ * buffer the backend creates goes through createBuffer here, so the
  * backend's own accounting (`backendMemory()`) and this device's totals see the same bytes; values
  * read back are zeros (losses read as 0), so only allocation, never arithmetic, is measured.
  */

@@ -752,49 +752,66 @@ const inPlace: KernelGroup = {
 /**
  * FusedAttention / FusedAttentionGrad composed from this mode's own kernels (through runKernel on
  * the active webgpu backend), the same arithmetic as gpujs/kernels/attention.ts; a single-pass
- * WGSL attention kernel is left for later.
+ * WGSL attention kernel is left for later. The intermediates (head splits, scores, probabilities)
+ * are the kernel's own: `Parts` records them and frees all but the outputs before returning, so
+ * the kernel adds to device memory only what it returns.
  */
-const call = (name: Parameters<typeof runKernel>[0], inputs: TensorInfo[], attrs: Record<string, unknown> = {}): TensorInfo => runKernel(name, inputs, attrs)[0];
-const splitHeads = (x: TensorInfo, heads: number): TensorInfo => {
-  const [b, l, h] = x.shape;
-  return call('Transpose', [{ ...x, shape: [b, l, heads, h / heads] }], { perm: [0, 2, 1, 3] });
-};
-const mergeHeads = (x: TensorInfo): TensorInfo => {
-  const [b, heads, l, d] = x.shape;
-  const t = call('Transpose', [x], { perm: [0, 2, 1, 3] });
-  return { ...t, shape: [b, l, heads * d] };
-};
+class Parts {
+  private readonly made: TensorInfo[] = [];
+  call(name: Parameters<typeof runKernel>[0], inputs: TensorInfo[], attrs: Record<string, unknown> = {}): TensorInfo {
+    const [out] = runKernel(name, inputs, attrs);
+    this.made.push(out);
+    return out;
+  }
+  splitHeads(x: TensorInfo, heads: number): TensorInfo {
+    const [b, l, h] = x.shape;
+    return this.call('Transpose', [{ ...x, shape: [b, l, heads, h / heads] }], { perm: [0, 2, 1, 3] });
+  }
+  mergeHeads(x: TensorInfo): TensorInfo {
+    const [b, heads, l, d] = x.shape;
+    const t = this.call('Transpose', [x], { perm: [0, 2, 1, 3] });
+    return { ...t, shape: [b, l, heads * d] };
+  }
+  probabilities(qh: TensorInfo, kh: TensorInfo, mask: TensorInfo | undefined, scale: number, p: number, seed: number): { probs: TensorInfo; dropped: TensorInfo } {
+    const scores = this.call('MatMul', [qh, kh], { transB: true, alpha: scale });
+    const probs = this.call('Softmax', mask ? [scores, mask] : [scores]);
+    return { probs, dropped: p === 0 ? probs : this.call('Dropout', [probs], { p, seed }) };
+  }
+  /** Frees every intermediate but `outputs` (views of an intermediate keep it) and returns `outputs`. */
+  finish(outputs: TensorInfo[]): TensorInfo[] {
+    const backend = getBackend();
+    for (const info of this.made) if (!outputs.some((out) => out.storage === info.storage)) backend.dispose?.(info);
+    return outputs;
+  }
+}
 function attentionParts(kernel: string, q: TensorInfo, k: TensorInfo, heads: number): void {
   const hidden = q.shape[2];
   if (q.shape.length !== 3 || k.shape.length !== 3 || !Number.isInteger(heads) || heads < 1 || hidden % heads !== 0) {
     throw new Error(`gpujs kernel ${kernel}: q ${formatShape(q.shape)}, k ${formatShape(k.shape)} with ${heads} heads: expected [B, L, H] with H divisible by heads`);
   }
 }
-function attentionProbabilities(qh: TensorInfo, kh: TensorInfo, mask: TensorInfo | undefined, scale: number, p: number, seed: number): { probs: TensorInfo; dropped: TensorInfo } {
-  const scores = call('MatMul', [qh, kh], { transB: true, alpha: scale });
-  const probs = call('Softmax', mask ? [scores, mask] : [scores]);
-  return { probs, dropped: p === 0 ? probs : call('Dropout', [probs], { p, seed }) };
-}
 
 const attention: KernelGroup = {
   FusedAttention: ([q, k, v, mask], attrs) => {
     backendFor('FusedAttention');
     attentionParts('FusedAttention', q, k, attrs.heads);
-    const { dropped } = attentionProbabilities(splitHeads(q, attrs.heads), splitHeads(k, attrs.heads), mask, attrs.scale, attrs.p, attrs.seed);
-    return [mergeHeads(call('MatMul', [dropped, splitHeads(v, attrs.heads)]))];
+    const parts = new Parts();
+    const { dropped } = parts.probabilities(parts.splitHeads(q, attrs.heads), parts.splitHeads(k, attrs.heads), mask, attrs.scale, attrs.p, attrs.seed);
+    return parts.finish([parts.mergeHeads(parts.call('MatMul', [dropped, parts.splitHeads(v, attrs.heads)]))]);
   },
   FusedAttentionGrad: ([q, k, v, dOut, mask], attrs) => {
     backendFor('FusedAttentionGrad');
     attentionParts('FusedAttentionGrad', q, k, attrs.heads);
-    const [qh, kh, vh, dh] = [q, k, v, dOut].map((x) => splitHeads(x, attrs.heads));
-    const { probs, dropped } = attentionProbabilities(qh, kh, mask, attrs.scale, attrs.p, attrs.seed);
-    const dv = call('MatMul', [dropped, dh], { transA: true });
-    const dDropped = call('MatMul', [dh, vh], { transB: true });
-    const dProbs = attrs.p === 0 ? dDropped : call('Dropout', [dDropped], { p: attrs.p, seed: attrs.seed });
-    const dScores = call('SoftmaxGrad', [probs, dProbs]);
-    const dq = call('MatMul', [dScores, kh], { alpha: attrs.scale });
-    const dk = call('MatMul', [dScores, qh], { transA: true, alpha: attrs.scale });
-    return [mergeHeads(dq), mergeHeads(dk), mergeHeads(dv)];
+    const parts = new Parts();
+    const [qh, kh, vh, dh] = [q, k, v, dOut].map((x) => parts.splitHeads(x, attrs.heads));
+    const { probs, dropped } = parts.probabilities(qh, kh, mask, attrs.scale, attrs.p, attrs.seed);
+    const dv = parts.call('MatMul', [dropped, dh], { transA: true });
+    const dDropped = parts.call('MatMul', [dh, vh], { transB: true });
+    const dProbs = attrs.p === 0 ? dDropped : parts.call('Dropout', [dDropped], { p: attrs.p, seed: attrs.seed });
+    const dScores = parts.call('SoftmaxGrad', [probs, dProbs]);
+    const dq = parts.call('MatMul', [dScores, kh], { alpha: attrs.scale });
+    const dk = parts.call('MatMul', [dScores, qh], { transA: true, alpha: attrs.scale });
+    return parts.finish([parts.mergeHeads(dq), parts.mergeHeads(dk), parts.mergeHeads(dv)]);
   },
 };
 
