@@ -2,7 +2,7 @@
  * Sentence embeddings: tokenize (if given texts), batch by length, pad, run the encoder in eval
  * mode without a graph, pool (CLS or masked mean), optionally L2-normalise.
  */
-import { Tensor, tensor, noGrad, narrow, reshape, mul, sum, div } from '@retro/tensor';
+import { Tensor, tensor, noGrad, narrow, reshape, mul, scope, sum, div } from '@retro/tensor';
 import type { BertConfig } from './config.js';
 import type { EncoderOutput, ForwardInput } from './types.js';
 
@@ -99,27 +99,30 @@ export function encode(model: EncodableModel, inputs: EncodeInput, options: Enco
   try {
     noGrad(() => {
       for (let start = 0; start < order.length; start += batchSize) {
-        const rows = order.slice(start, start + batchSize);
-        const length = Math.max(...rows.map((i) => sequences[i].length));
-        const ids = new Int32Array(rows.length * length).fill(config.padTokenId);
-        const mask = new Int32Array(rows.length * length);
-        rows.forEach((row, b) => {
-          ids.set(sequences[row], b * length);
-          mask.fill(1, b * length, b * length + sequences[row].length);
-        });
-        const maskTensor = tensor(mask, [rows.length, length]);
-        const { lastHiddenState } = model.base.forward({ inputIds: tensor(ids, [rows.length, length]), attentionMask: maskTensor });
-        let pooled: Tensor;
-        if (options.pooling === 'mean') {
-          const weights = reshape(tensor(Float32Array.from(mask), [rows.length, length]), [rows.length, length, 1]);
-          pooled = div(sum(mul(lastHiddenState, weights), 1), sum(weights, 1));
-        } else {
-          pooled = reshape(narrow(lastHiddenState, 1, 0, 1), [rows.length, hidden]);
-        }
-        let values = pooled.toFloat32Array();
-        checkFiniteRows(values, hidden, rows);
-        if (options.normalize) values = l2Normalize(values, hidden);
-        rows.forEach((row, b) => result.set(values.subarray(b * hidden, (b + 1) * hidden), row * hidden));
+        // Each batch's tensors (ids, activations, pooled rows) are freed before the next one's.
+        scope(() => {
+          const rows = order.slice(start, start + batchSize);
+          const length = Math.max(...rows.map((i) => sequences[i].length));
+          const ids = new Int32Array(rows.length * length).fill(config.padTokenId);
+          const mask = new Int32Array(rows.length * length);
+          rows.forEach((row, b) => {
+            ids.set(sequences[row], b * length);
+            mask.fill(1, b * length, b * length + sequences[row].length);
+          });
+          const maskTensor = tensor(mask, [rows.length, length]);
+          const { lastHiddenState } = model.base.forward({ inputIds: tensor(ids, [rows.length, length]), attentionMask: maskTensor });
+          let pooled: Tensor;
+          if (options.pooling === 'mean') {
+            const weights = reshape(tensor(Float32Array.from(mask), [rows.length, length]), [rows.length, length, 1]);
+            pooled = div(sum(mul(lastHiddenState, weights), 1), sum(weights, 1));
+          } else {
+            pooled = reshape(narrow(lastHiddenState, 1, 0, 1), [rows.length, hidden]);
+          }
+          let values = pooled.toFloat32Array();
+          checkFiniteRows(values, hidden, rows);
+          if (options.normalize) values = l2Normalize(values, hidden);
+          rows.forEach((row, b) => result.set(values.subarray(b * hidden, (b + 1) * hidden), row * hidden));
+        }, 'encode batch');
       }
     });
   } finally {

@@ -1,4 +1,4 @@
-import { noGrad, scale, type Tensor } from '@retro/tensor';
+import { keep, noGrad, scale, type Tensor } from '@retro/tensor';
 
 /**
  * sqrt(sum of squares) of every gradient together, summed in float64 (null grads count as 0).
@@ -27,8 +27,18 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   const coefficient = maxNorm / (total + 1e-6);
   if (coefficient < 1) {
     noGrad(() => {
-      for (const param of params) if (param.grad) param.grad = scale(param.grad, coefficient);
+      for (const param of params) if (param.grad) replaceGrad(param, scale(param.grad, coefficient));
     });
   }
   return total;
+}
+
+/**
+ * Gives `param` a new `.grad`, which it owns past every tensor scope, and frees the one it
+ * replaces (a leaf's grad is its own; see runBackward).
+ */
+export function replaceGrad(param: Tensor, grad: Tensor): void {
+  const previous = param.grad;
+  param.grad = keep(grad);
+  if (previous && previous.info.storage !== grad.info.storage) previous.dispose();
 }

@@ -1,5 +1,5 @@
-import { getBackend, mul, noGrad, readTensors, scale, sum, type Tensor } from '@retro/tensor';
-import { clipGradNorm, globalGradNorm } from '../clip.js';
+import { getBackend, mul, noGrad, readTensors, scale, scope, sum, type Tensor } from '@retro/tensor';
+import { clipGradNorm, globalGradNorm, replaceGrad } from '../clip.js';
 import { TrainingDivergedError } from '../errors.js';
 import type { BatchSource, CountedBatch, Trainable } from '../objective.js';
 import type { AdamW } from '../optim/adamw.js';
@@ -36,6 +36,10 @@ export interface UpdateParts<B extends CountedBatch> {
  * losses and each gradient's sum of squares in one transfer, after the last backward; the
  * clipping scale and AdamW then run on the device. Elsewhere values are checked after each
  * micro-batch, as reading them costs nothing there.
+ *
+ * Device memory: every tensor the update makes (batch uploads, activations, backward
+ * temporaries) is disposed by the end of the update (tensor scopes); what survives is what the
+ * parameters own, their `.grad` and the AdamW moments, so memory between updates is flat.
  */
 export async function runUpdate<B extends CountedBatch>(
   parts: UpdateParts<B>,
@@ -49,25 +53,32 @@ export async function runUpdate<B extends CountedBatch>(
   const sums: Record<string, number> = {};
   let tokens = 0;
   for (let micro = 0; micro < accumulation; micro++) {
-    const batch = batches.next();
-    if (batch === undefined) return { taken: micro };
     const batchIndex = batchesConsumed + micro;
-    tokens += batch.tokens;
-    const losses = checkedLosses(model, batch);
-    for (const [name, value] of Object.entries(losses)) {
-      const scalar = value.item();
-      if (!Number.isFinite(scalar)) throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex, quantity: 'loss', name, value: scalar });
-      sums[name] = (sums[name] ?? 0) + scalar;
-    }
-    (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
+    const ran = scope(() => {
+      const batch = batches.next();
+      if (batch === undefined) return false;
+      tokens += batch.tokens;
+      const losses = checkedLosses(model, batch);
+      for (const [name, value] of Object.entries(losses)) {
+        const scalar = value.item();
+        if (!Number.isFinite(scalar)) throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex, quantity: 'loss', name, value: scalar });
+        sums[name] = (sums[name] ?? 0) + scalar;
+      }
+      (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
+      return true;
+    }, 'train micro-batch');
+    if (!ran) return { taken: micro };
     const norm = globalGradNorm(params);
     if (!Number.isFinite(norm)) {
       const culprit = namedParameters.find(([, tensor]) => tensor.grad && !Number.isFinite(globalGradNorm([tensor])));
       throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex, quantity: 'gradient', name: culprit?.[0] ?? '?', value: norm });
     }
   }
-  const gradNorm = clipNorm ? clipGradNorm(params, clipNorm) : globalGradNorm(params);
-  optimizer.step(lr);
+  const gradNorm = scope(() => {
+    const norm = clipNorm ? clipGradNorm(params, clipNorm) : globalGradNorm(params);
+    optimizer.step(lr);
+    return norm;
+  }, 'train optimizer step');
   const losses: Record<string, number> = {};
   for (const [name, sum] of Object.entries(sums)) losses[name] = sum / accumulation;
   return { taken: accumulation, outcome: { losses, gradNorm, tokens } };
@@ -88,20 +99,33 @@ function checkedLosses<B extends CountedBatch>(model: UpdateParts<B>['model'], b
 async function runDeviceUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr: number, update: number, batchesConsumed: number): Promise<{ taken: number; outcome?: UpdateOutcome }> {
   const { model, batches, optimizer, namedParameters, accumulation, clipNorm } = parts;
   optimizer.zeroGrad();
-  const perMicro: Array<Array<[string, Tensor]>> = [];
-  let tokens = 0;
-  for (let micro = 0; micro < accumulation; micro++) {
-    const batch = batches.next();
-    if (batch === undefined) return { taken: micro };
-    tokens += batch.tokens;
-    const losses = checkedLosses(model, batch);
-    perMicro.push(Object.entries(losses));
-    (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
-  }
-  const withGrad = namedParameters.filter(([, tensor]) => tensor.grad);
-  const squares = noGrad(() => withGrad.map(([, tensor]) => sum(mul(tensor.grad!, tensor.grad!))));
+  // Forward and backward of every micro-batch, and what the one transfer reads: the losses and
+  // each gradient's sum of squares, returned from the scope (everything else it made is freed).
+  type Computed = { taken: number } | { perMicro: Array<Array<[string, Tensor]>>; tokens: number; withGrad: Array<[string, Tensor]>; squares: Tensor[] };
+  const computed = scope((): Computed => {
+    const perMicro: Array<Array<[string, Tensor]>> = [];
+    let tokens = 0;
+    for (let micro = 0; micro < accumulation; micro++) {
+      const batch = batches.next();
+      if (batch === undefined) return { taken: micro };
+      tokens += batch.tokens;
+      const losses = checkedLosses(model, batch);
+      perMicro.push(Object.entries(losses));
+      (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
+    }
+    const withGrad = namedParameters.filter(([, tensor]) => tensor.grad);
+    const squares = noGrad(() => withGrad.map(([, tensor]) => sum(mul(tensor.grad!, tensor.grad!))));
+    return { perMicro, tokens, withGrad, squares };
+  }, 'train update');
+  if (!('perMicro' in computed)) return computed;
+  const { perMicro, tokens, withGrad, squares } = computed;
   const scalars = perMicro.flatMap((entries) => entries.map(([, value]) => value));
-  const values = await readTensors([...scalars, ...squares]);
+  let values: (Float32Array | Int32Array)[];
+  try {
+    values = await readTensors([...scalars, ...squares]);
+  } finally {
+    for (const tensor of [...scalars, ...squares]) tensor.dispose();
+  }
   const sums: Record<string, number> = {};
   let k = 0;
   perMicro.forEach((entries, micro) => {
@@ -128,9 +152,9 @@ async function runDeviceUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr
   if (clipNorm) {
     // torch.nn.utils.clip_grad_norm_, as clipGradNorm, with the norm already on the host.
     const coefficient = clipNorm / (gradNorm + 1e-6);
-    if (coefficient < 1) noGrad(() => withGrad.forEach(([, tensor]) => (tensor.grad = scale(tensor.grad!, coefficient))));
+    if (coefficient < 1) scope(() => noGrad(() => withGrad.forEach(([, tensor]) => replaceGrad(tensor, scale(tensor.grad!, coefficient)))), 'train clip');
   }
-  optimizer.step(lr);
+  scope(() => optimizer.step(lr), 'train optimizer step');
   const losses: Record<string, number> = {};
   for (const [name, total] of Object.entries(sums)) losses[name] = total / accumulation;
   return { taken: accumulation, outcome: { losses, gradNorm, tokens } };

@@ -1,4 +1,4 @@
-import { KERNELS, getBackend, noGrad, runKernel, zeros, type Tensor } from '@retro/tensor';
+import { KERNELS, fromHostArray, getBackend, keep, noGrad, runKernel, zeros, type Tensor } from '@retro/tensor';
 import type { NamedArray } from '../io/safetensors.js';
 import { groupByWeightDecay, hfNoDecay, type ParamGroup } from './weight-decay.js';
 
@@ -110,7 +110,8 @@ export class AdamW {
   private stateOf(name: string, param: Tensor): ParamState {
     let state = this.state.get(name);
     if (!state) {
-      state = { step: 0, expAvg: zeros([...param.shape]), expAvgSq: zeros([...param.shape]) };
+      // The moments live as long as the optimizer, past the scope of the update that made them.
+      state = { step: 0, expAvg: keep(zeros([...param.shape])), expAvgSq: keep(zeros([...param.shape])) };
       this.state.set(name, state);
     }
     return state;
@@ -153,9 +154,7 @@ export class AdamW {
         if (entry.shape.length !== param.shape.length || entry.shape.some((d, i) => d !== param.shape[i])) {
           throw new Error(`AdamW.loadStateDict(${source}): '${key}.${name}' has shape [${entry.shape.join(', ')}], parameter has [${param.shape.join(', ')}]`);
         }
-        const tensor = zeros([...param.shape]);
-        tensor.assign(Float32Array.from(entry.data));
-        return tensor;
+        return keep(fromHostArray(Float32Array.from(entry.data), [...param.shape]));
       };
       next.set(name, { step, expAvg: moment('exp_avg'), expAvgSq: moment('exp_avg_sq') });
     }
