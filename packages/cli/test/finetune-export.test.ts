@@ -53,8 +53,27 @@ describe('finetune -> export', () => {
     expect(Array.from(b)).not.toEqual(Array.from(c));
   });
 
-  it('a mean-pooling fine-tune exports mean pooling', async () => {
-    const { exported } = await finetuneAndExport('mean', ['--pooling', 'mean']);
+  it('a mean-pooling fine-tune exports mean pooling, from a checkpoint and from best/; embed and eval then pool by mean unless told', async () => {
+    const dev = join(root, 'dev.jsonl');
+    writeFileSync(dev, Array.from({ length: 6 }, (_, i) => JSON.stringify({ sentence1: `今天 天气 ${i}`, sentence2: `查询 ${i % 3} 天气`, score: i % 3 })).join('\n') + '\n');
+    const { exported } = await finetuneAndExport('mean', ['--pooling', 'mean', '--dev', dev, '--eval-every', '1']);
     expect(pooling(exported)).toMatchObject({ pooling_mode_cls_token: false, pooling_mode_mean_tokens: true });
+    // best/ holds no trainer_state.json: its best.json says the pooling.
+    const fromBest = join(root, 'mean-best-exported');
+    const ex = await run(['export', '--model', join(root, 'mean', 'best'), '--output', fromBest]);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(pooling(fromBest)).toMatchObject({ pooling_mode_cls_token: false, pooling_mode_mean_tokens: true });
+
+    const texts = join(root, 'texts.txt');
+    writeFileSync(texts, '今天 天气 1\n股票 上涨\n');
+    const embed = async (name: string, extra: string[]) => {
+      const out = join(root, `${name}.jsonl`);
+      const result = await run(['embed', '--model', fromBest, '--input', texts, '--output', out, ...extra]);
+      expect(result.code, result.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    const byDefault = await embed('default', []);
+    expect(byDefault).toBe(await embed('mean', ['--pooling', 'mean']));
+    expect(byDefault).not.toBe(await embed('cls', ['--pooling', 'cls']));
   });
 });

@@ -16,7 +16,7 @@ export interface EncoderInfo {
   dimension: number;
   /** Longest input in tokens (special tokens included): the position table's size. */
   maxLength: number;
-  /** Default pooling: from 1_Pooling/config.json (sentence-transformers), else best.json (retro finetune), else CLS (RetroMAE). */
+  /** Default pooling: from 1_Pooling/config.json (sentence-transformers), else best.json / trainer_state.json (retro finetune), else CLS (RetroMAE). */
   pooling: Pooling;
   poolingFrom: string;
   /** Default normalization: true when modules.json lists a Normalize module. */
@@ -54,10 +54,15 @@ export function folderPooling(folder: Pick<ModelFolder, 'source' | 'extras'>): {
     const modes = Object.keys(config).filter((key) => key.startsWith('pooling_mode_') && config[key] === true);
     throw new Error(`${file}: pooling ${modes.join(', ') || '(none set)'} is not supported; expected pooling_mode_cls_token or pooling_mode_mean_tokens`);
   }
-  const best = folder.extras['best.json'];
-  if (best !== undefined) {
-    const pooling = parse(best, `${folder.source}/best.json`).pooling;
-    if (pooling === 'cls' || pooling === 'mean') return { pooling, from: `${folder.source}/best.json`, normalize };
+  // retro finetune records its pooling in best/best.json and in every checkpoint's trainer_state.json.
+  for (const [name, read] of [
+    ['best.json', (json: Record<string, unknown>) => json.pooling],
+    ['trainer_state.json', (json: Record<string, unknown>) => (json.config as Record<string, unknown> | undefined)?.pooling],
+  ] as const) {
+    const text = folder.extras[name];
+    if (text === undefined) continue;
+    const pooling = read(parse(text, `${folder.source}/${name}`));
+    if (pooling === 'cls' || pooling === 'mean') return { pooling, from: `${folder.source}/${name}`, normalize };
   }
   return { pooling: 'cls', from: 'default (RetroMAE trains the [CLS] vector)', normalize };
 }

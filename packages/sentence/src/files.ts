@@ -20,12 +20,12 @@ export interface ModelFolder {
   weights: Uint8Array;
   /** Tokenizer files present (tokenizer.json, vocab.txt, vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json). */
   tokenizer: Record<string, string>;
-  /** Other small JSON files that say how to pool: 1_Pooling/config.json, modules.json, best.json. */
+  /** Other JSON files that say how to pool: 1_Pooling/config.json, modules.json, best.json, trainer_state.json. */
   extras: Record<string, string>;
 }
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
-export const POOLING_FILES = ['1_Pooling/config.json', 'modules.json', 'best.json'] as const;
+export const POOLING_FILES = ['1_Pooling/config.json', 'modules.json', 'best.json', 'trainer_state.json'] as const;
 
 function isBlob(value: unknown): value is Blob {
   return typeof Blob !== 'undefined' && value instanceof Blob;

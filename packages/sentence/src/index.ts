@@ -7,4 +7,4 @@ import './node.js';
 export { SentenceEncoder, type SentenceEncodeOptions, type PretrainedOptions } from './sentence-encoder.js';
 export { EncoderCore, folderPooling, type EncoderInfo, type Pooling, type BatchSettings } from './core.js';
 export { readModelFiles, MODEL_FILE_NAMES, type ModelFiles, type ModelFolder, type FileContents } from './files.js';
-export { readModelFolder } from './node-folder.js';
+export { readModelFolder, readFolderPooling } from './node-folder.js';

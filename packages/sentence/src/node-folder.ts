@@ -1,7 +1,8 @@
 /** A model folder on disk -> ModelFolder (Node only). */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MODEL_FILE_NAMES, readModelFiles, type ModelFolder } from './files.js';
+import { folderPooling, type Pooling } from './core.js';
+import { MODEL_FILE_NAMES, POOLING_FILES, readModelFiles, type ModelFolder } from './files.js';
 
 export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const root = resolve(dir);
@@ -12,4 +13,17 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     if (existsSync(path)) files[name] = readFileSync(path);
   }
   return readModelFiles(files, root);
+}
+
+/**
+ * The pooling a model folder on disk was made for (folderPooling: 1_Pooling/config.json,
+ * best.json, trainer_state.json, else CLS), without loading the model.
+ */
+export function readFolderPooling(dir: string): { pooling: Pooling; from: string; normalize: boolean } {
+  const extras: Record<string, string> = {};
+  for (const name of POOLING_FILES) {
+    const path = join(dir, name);
+    if (existsSync(path)) extras[name] = readFileSync(path, 'utf8');
+  }
+  return folderPooling({ source: dir, extras });
 }

@@ -29,3 +29,11 @@ export const NORMALIZE_OPTION: OptionSpec = {
   default: true,
   description: 'L2-normalise every vector',
 };
+
+/** embed / eval: the pooling the model folder was made for unless given. */
+export const FOLDER_POOLING_OPTION: OptionSpec = {
+  name: 'pooling',
+  type: 'enum',
+  choices: ['cls', 'mean'],
+  description: 'Sentence vector: the [CLS] hidden state or the mean over real tokens (default: what the folder says: 1_Pooling/config.json, a fine-tune\'s best.json or trainer_state.json; else cls, as RetroMAE trains)',
+};

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../args/spec.js';
-import { BACKEND_OPTION, CONFIG_OPTION, NORMALIZE_OPTION, POOLING_OPTION } from './common.js';
+import { BACKEND_OPTION, CONFIG_OPTION, FOLDER_POOLING_OPTION, NORMALIZE_OPTION } from './common.js';
 
 export interface EmbedOptions {
   model: string;
@@ -11,7 +11,8 @@ export interface EmbedOptions {
   format?: 'jsonl' | 'npy';
   batchSize: number;
   maxLength?: number;
-  pooling: 'cls' | 'mean';
+  /** Default: the folder's (readFolderPooling). */
+  pooling?: 'cls' | 'mean';
   normalize: boolean;
   backend?: 'cpu' | 'gpujs';
 }
@@ -40,7 +41,7 @@ export const embedCommand: CommandSpec = {
     { name: 'overwrite', type: 'boolean', default: false, description: 'Replace an existing --output file (never a model file or the input)' },
     { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
     { name: 'max-length', type: 'integer', min: 2, description: 'Truncate texts to this many tokens (default: what the model\'s position table holds)' },
-    POOLING_OPTION,
+    FOLDER_POOLING_OPTION,
     NORMALIZE_OPTION,
     BACKEND_OPTION,
   ],

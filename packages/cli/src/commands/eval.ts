@@ -2,7 +2,7 @@ import type { TaskEntry } from '@retro/eval';
 import type { CommandSpec } from '../args/spec.js';
 import { suggest } from '../args/spec.js';
 import { UsageError } from '../errors.js';
-import { BACKEND_OPTION, CONFIG_OPTION, NORMALIZE_OPTION, POOLING_OPTION } from './common.js';
+import { BACKEND_OPTION, CONFIG_OPTION, FOLDER_POOLING_OPTION, NORMALIZE_OPTION } from './common.js';
 
 export type EvalTaskType = 'sts' | 'reranking' | 'retrieval';
 
@@ -16,7 +16,8 @@ export interface EvalOptions {
   overwrite: boolean;
   batchSize: number;
   maxLength?: number;
-  pooling: 'cls' | 'mean';
+  /** Default: the folder's (readFolderPooling). */
+  pooling?: 'cls' | 'mean';
   normalize: boolean;
   backend?: 'cpu' | 'gpujs';
 }
@@ -72,7 +73,7 @@ export const evalCommand: CommandSpec = {
     { name: 'overwrite', type: 'boolean', default: false, description: 'Replace an existing --output file or write into a non-empty --output folder' },
     { name: 'batch-size', type: 'integer', default: 32, min: 1, short: 'b', description: 'Texts per forward pass' },
     { name: 'max-length', type: 'integer', min: 2, description: 'Truncate texts to this many tokens (default: what the model\'s position table holds)' },
-    POOLING_OPTION,
+    FOLDER_POOLING_OPTION,
     NORMALIZE_OPTION,
     BACKEND_OPTION,
   ],

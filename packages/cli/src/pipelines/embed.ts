@@ -1,10 +1,13 @@
 import { AutoModel, type BertModel } from '@retro/bert';
+import { readFolderPooling } from '@retro/sentence';
 import type { AnyTokenizer } from '@retro/data';
 import { loadTokenizer } from './tokenizer.js';
 
 export interface EncoderSession {
   model: BertModel;
   tokenizer: AnyTokenizer;
+  /** The pooling used: the one asked for, else the folder's. */
+  pooling: 'cls' | 'mean';
   /** texts -> [texts.length, H] row-major. */
   embed(texts: readonly string[]): { vectors: Float32Array; dim: number };
 }
@@ -12,7 +15,8 @@ export interface EncoderSession {
 export interface EncoderSessionOptions {
   batchSize: number;
   maxLength?: number;
-  pooling: 'cls' | 'mean';
+  /** Default: what the folder says (readFolderPooling: 1_Pooling/config.json, best.json, trainer_state.json), else cls. */
+  pooling?: 'cls' | 'mean';
   normalize: boolean;
 }
 
@@ -24,15 +28,17 @@ export interface EncoderSessionOptions {
 export async function openEncoder(dir: string, options: EncoderSessionOptions): Promise<EncoderSession> {
   const model = AutoModel.fromPretrained(dir);
   const { tokenizer } = await loadTokenizer(dir);
+  const pooling = options.pooling ?? readFolderPooling(dir).pooling;
   return {
     model,
     tokenizer,
+    pooling,
     embed(texts) {
       const embeddings = model.encode([...texts], {
         tokenizer,
         batchSize: options.batchSize,
         maxLength: options.maxLength,
-        pooling: options.pooling,
+        pooling,
         normalize: options.normalize,
       });
       return { vectors: embeddings.toFloat32Array(), dim: embeddings.shape[1] };

@@ -48,11 +48,11 @@ export async function runEvaluate(
   onTask?: (result: TaskResult) => void,
 ): Promise<EvalRun> {
   const session = await openEncoder(options.model, options);
-  const settings = { pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength ?? session.model.config.maxSequenceLength };
+  const settings = { pooling: session.pooling, normalize: options.normalize, maxLength: options.maxLength ?? session.model.config.maxSequenceLength };
   const result = await evaluateTasks(
     entries,
     {
-      name: `${options.model} (${options.pooling})`,
+      name: `${options.model} (${session.pooling})`,
       embed: (texts) => {
         const { vectors, dim } = session.embed(texts);
         return Array.from({ length: texts.length }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim));

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@retro/common';
 import { AutoModel, AutoModelForMaskedLM, writeSafetensors, type TensorToWrite } from '@retro/bert';
+import { readFolderPooling } from '@retro/sentence';
 import { AutoTokenizer } from '@retro/data';
 import type { ExportOptions } from '../commands/export.js';
 
@@ -44,14 +45,15 @@ function toHalfBytes(data: Float32Array, convert: (v: number) => number): Uint8A
   return new Uint8Array(out.buffer);
 }
 
-/** The pooling a checkpoint was trained with: finetune records it in trainer_state.json; RetroMAE is CLS. */
+/**
+ * The pooling a checkpoint was trained with (readFolderPooling: a fine-tune records it in
+ * trainer_state.json and best/best.json; an exported folder in 1_Pooling/config.json; RetroMAE is
+ * CLS), and its trainer state for the model card.
+ */
 function trainedPooling(dir: string): { pooling: 'cls' | 'mean'; state: Record<string, unknown> | null } {
   const file = join(dir, 'trainer_state.json');
-  if (!existsSync(file)) return { pooling: 'cls', state: null };
-  const state = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const config = (state.config ?? {}) as Record<string, unknown>;
-  const pooling = config.pooling === 'mean' || state.pooling === 'mean' ? 'mean' : 'cls';
-  return { pooling, state };
+  const state = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : null;
+  return { pooling: readFolderPooling(dir).pooling, state };
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
