@@ -52,7 +52,7 @@ export function mtebTaskJson(result: TaskResult, run: TasksResult, model: MtebMo
     model_revision: model.revision,
     scores: { [result.split]: [{ ...mtebScores(result), hf_subset: 'default' }] },
     evaluation_time: (result.timing.encodeMs + result.timing.scoreMs) / 1000,
-    retro: { files: result.files, main_metric: result.mainMetric, ...counts, encoded_texts: result.timing.encodedTexts, date: run.meta.date, settings: run.meta },
+    retro: { files: result.files, main_metric: result.mainMetric, ...counts, encoded_texts: result.timing.encodedTexts, settings: run.meta },
   };
 }
 

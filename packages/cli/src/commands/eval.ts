@@ -58,8 +58,8 @@ export const evalCommand: CommandSpec = {
     'Embeds the texts of each task in --data with the model and reports the task metrics ' +
     '(Spearman correlation for STS, MAP / MRR@10 for reranking, nDCG@10 / Recall / MRR@10 for retrieval). ' +
     '--data is a folder of tasks: each sub-folder is a task (a BEIR folder, or JSONL files: <split>.jsonl, ' +
-    'by default test.jsonl, or the only .jsonl), each .jsonl file in it is a task too, and a BEIR folder given ' +
-    `directly is one task. The type of each task is read from its files (or given with --task-type). Layouts: ${LAYOUT_HELP}. ` +
+    'by default test.jsonl, or the only .jsonl), each .jsonl file in it is a task too, and a task folder given ' +
+    `directly (BEIR, or holding <split>.jsonl and no sub-folder) is one task. The type of each task is read from its files (or given with --task-type). Layouts: ${LAYOUT_HELP}. ` +
     'Prints one line per task; writes results only where --output says: a .json file gets the whole result, any other ' +
     'path is a folder that gets one MTEB-style JSON per task (main_score, metrics, split, model and dataset revision) and model_meta.json.',
   options: [
