@@ -166,6 +166,22 @@ export function disposeBornUnless(live: (storage: object) => boolean): void {
   }
 }
 
+/**
+ * Disposes `tensor` now if a scope owns its storage (a temporary, neither kept nor returned past
+ * every scope); returns whether it did. Storage a caller owns is left alone.
+ */
+export function disposeTemporary(tensor: Tensor): boolean {
+  const storage = tensor.info.storage;
+  if (typeof storage !== 'object' || storage === null) return false;
+  const frame = ownerOf.get(storage);
+  if (!frame) return false;
+  const info = frame.born.get(storage)!;
+  frame.born.delete(storage);
+  ownerOf.delete(storage);
+  getBackendByName(info.backend).dispose?.(info);
+  return true;
+}
+
 function end(frame: Frame): void {
   const top = frames.pop();
   if (top !== frame) {

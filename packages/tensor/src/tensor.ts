@@ -23,6 +23,20 @@ export interface MatmulOptions {
   bias?: Tensor;
 }
 
+/** Options of `Tensor.backward`. */
+export interface BackwardOptions {
+  /**
+   * Dispose each graph tensor a scope owns (an activation: not a parameter, not kept) as soon as
+   * the sweep has run its backward and every other graph tensor sharing its storage (views), like
+   * PyTorch freeing saved tensors (retain_graph=False): a lower peak on devices. The graph cannot
+   * be back-propagated again, and only `retain` (and the root) stay readable. No effect where
+   * scopes track nothing (cpu).
+   */
+  freeGraph?: boolean;
+  /** Graph tensors `freeGraph` leaves alone (losses to read after the sweep). */
+  retain?: readonly Tensor[];
+}
+
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
@@ -36,9 +50,10 @@ export interface TensorOptions {
 export interface Tensor {
   /**
    * Back-propagates from this tensor. Without `gradient`, the tensor must be a scalar
-   * (one element) and d(this)/d(this) = 1.
+   * (one element) and d(this)/d(this) = 1. `options.freeGraph` (see BackwardOptions) frees the
+   * graph's activations as the sweep passes them.
    */
-  backward(gradient?: Tensor): void;
+  backward(gradient?: Tensor, options?: BackwardOptions): void;
   add(other: Tensor | number): Tensor;
   sub(other: Tensor | number): Tensor;
   mul(other: Tensor | number): Tensor;

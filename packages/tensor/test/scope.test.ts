@@ -174,6 +174,47 @@ describe('backward frees its temporaries and leaves each leaf its own .grad', ()
   });
 });
 
+describe('backward with freeGraph releases activations as the sweep passes them', () => {
+  let counting: CountingBackend;
+  beforeAll(async () => {
+    counting = await useCountingWebgpu();
+  });
+  afterAll(() => counting.restore());
+
+  it('frees every activation but the root and retained ones; views keep their source until both are passed', () => {
+    const w = tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
+    scope(() => {
+      const x = tensor([[0.5, 1], [2, -1], [1, 1]]);
+      const h = x.matmul(w);
+      const flat = h.reshape([6]);
+      const g = flat.gelu();
+      const part = sum(g);
+      const loss = part.mul(2);
+      loss.backward(undefined, { freeGraph: true, retain: [part] });
+      expect(disposed(h)).toBe(true);
+      expect(disposed(flat)).toBe(true);
+      expect(disposed(g)).toBe(true);
+      expect(disposed(part)).toBe(false);
+      expect(disposed(loss)).toBe(false);
+      // Inputs outside the graph (no grad) and parameters are untouched.
+      expect(disposed(x)).toBe(false);
+      expect(disposed(w)).toBe(false);
+      expect(disposed(w.grad!)).toBe(false);
+    });
+    for (const t of [w, w.grad!]) t.dispose();
+  });
+
+  it('without freeGraph the graph survives the sweep', () => {
+    const w = tensor([1, 2], undefined, { requiresGrad: true });
+    scope(() => {
+      const h = w.mul(3);
+      sum(h).backward();
+      expect(disposed(h)).toBe(false);
+    });
+    w.dispose();
+  });
+});
+
 describe('scope on cpu (nothing to free)', () => {
   it('frees nothing and changes no value', () => {
     let temp!: Tensor;

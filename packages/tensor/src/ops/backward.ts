@@ -2,8 +2,8 @@ import { runKernel } from '../engine/engine.js';
 import { KERNELS } from '../engine/kernels.js';
 import { noGrad } from '../autograd.js';
 import { shapesEqual } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import { bornInInnermost, disposeBornUnless, keep, release, scope, tracked } from '../scope.js';
+import type { BackwardOptions, Tensor } from '../tensor.js';
+import { bornInInnermost, disposeBornUnless, disposeTemporary, keep, release, scope, tracked } from '../scope.js';
 import { add, scale } from './elementwise.js';
 
 /** Tensors reachable from `root` through grad nodes, each after everything it depends on. */
@@ -36,10 +36,11 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * not the sweep's own is copied); a `.grad` that accumulation replaces stays readable (it is never
  * mutated) and becomes a temporary of the caller's scope, if any. Every other tensor the
  * sweep makes is disposed as soon as no pending gradient refers to its storage, so the sweep
- * holds the gradients of its frontier, not of the whole graph. The forward graph's saved tensors
- * belong to the caller's scope.
+ * holds the gradients of its frontier, not of the whole graph. The forward graph's tensors belong
+ * to the caller's scope; with `freeGraph` each is disposed once the sweep has passed it and every
+ * view sharing its storage (it is then needed by no backward still to run).
  */
-export function runBackward(root: Tensor, seed: Tensor): void {
+export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions = {}): void {
   const order = topologicalOrder(root);
   const pending = new Map<Tensor, Tensor>([[root, seed]]);
   // Sums this sweep made and nothing else has seen yet: further contributions are added into them
@@ -55,13 +56,27 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   };
   const freeing = tracked(root);
   const replaced: Tensor[] = [];
+  // freeGraph: graph tensors per storage still to be passed; the root and `retain` are never freed.
+  const graphUses = new Map<unknown, number>();
+  const retained = new Set<unknown>([root.info.storage, ...(options.retain ?? []).map((t) => t.info.storage)]);
+  const freeGraph = options.freeGraph === true && freeing;
+  if (freeGraph) for (const tensor of order) if (tensor.node) graphUses.set(tensor.info.storage, (graphUses.get(tensor.info.storage) ?? 0) + 1);
+  const passed = (tensor: Tensor): void => {
+    if (!freeGraph || !tensor.node) return;
+    const left = graphUses.get(tensor.info.storage)! - 1;
+    graphUses.set(tensor.info.storage, left);
+    if (left === 0 && !retained.has(tensor.info.storage)) disposeTemporary(tensor);
+  };
   scope(
     () =>
       noGrad(() => {
         for (let index = order.length - 1; index >= 0; index--) {
           const tensor = order[index];
           const gradient = pending.get(tensor);
-          if (!gradient) continue;
+          if (!gradient) {
+            passed(tensor);
+            continue;
+          }
           pending.delete(tensor);
           use(gradient, -1);
           owned.delete(gradient);
@@ -94,6 +109,7 @@ export function runBackward(root: Tensor, seed: Tensor): void {
               use(total, 1);
             }
           });
+          passed(tensor);
           if (freeing) disposeBornUnless((storage) => pendingUses.has(storage));
         }
       }),

@@ -5,7 +5,7 @@
  */
 import type { DType } from '../engine/kernels.js';
 import { formatShape, shapesEqual } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, type BackwardOptions } from '../tensor.js';
 import { runBackward } from './backward.js';
 import { full } from './creation.js';
 import { add, div, exp, gelu, log, maskedFill, mul, neg, relu, scale, sqrt, sub, tanh } from './elementwise.js';
@@ -15,7 +15,7 @@ import { mean, sum } from './reduce.js';
 import { cast, narrow, permute, reshape, slice, transpose } from './shape-ops.js';
 
 const methods: ThisType<Tensor> & Partial<Tensor> = {
-  backward(this: Tensor, gradient?: Tensor): void {
+  backward(this: Tensor, gradient?: Tensor, options?: BackwardOptions): void {
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad (no input of the graph had requiresGrad = true)');
     }
@@ -28,7 +28,7 @@ const methods: ThisType<Tensor> & Partial<Tensor> = {
     } else if (!shapesEqual(seed.shape, this.shape)) {
       throw new Error(`backward: gradient shape ${formatShape(seed.shape)} differs from tensor shape ${formatShape(this.shape)}`);
     }
-    runBackward(this, seed);
+    runBackward(this, seed, options);
   },
   add(this: Tensor, other: Tensor | number) { return add(this, other); },
   sub(this: Tensor, other: Tensor | number) { return sub(this, other); },

@@ -111,7 +111,8 @@ async function runDeviceUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr
       tokens += batch.tokens;
       const losses = checkedLosses(model, batch);
       perMicro.push(Object.entries(losses));
-      (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward();
+      // Activations are freed as the sweep passes them; the losses stay for the one read.
+      (accumulation === 1 ? losses.loss : scale(losses.loss, 1 / accumulation)).backward(undefined, { freeGraph: true, retain: Object.values(losses) });
     }
     const withGrad = namedParameters.filter(([, tensor]) => tensor.grad);
     const squares = noGrad(() => withGrad.map(([, tensor]) => sum(mul(tensor.grad!, tensor.grad!))));
