@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { ProgressLine, type ProgressStream } from '@retro/common';
 import { readDocuments } from './corpus/read.js';
 import { CorpusError, type CorpusFormat, type CorpusIssue } from './corpus/types.js';
 import type { CleanOptions } from './text/clean.js';
@@ -469,9 +470,8 @@ class ProgressMeter {
   private tokens = 0;
   private filesDone = 0;
   private lastEmit = 0;
-  private readonly stream: NodeJS.WritableStream | null;
+  private readonly output: ProgressLine | null;
   private readonly interval: number;
-  private wroteLine = false;
 
   constructor(
     private readonly o: PrepareOptions,
@@ -480,8 +480,10 @@ class ProgressMeter {
     private readonly bytesTotal: number,
     private readonly t0: number,
   ) {
-    this.stream = o.progress === false ? null : o.progress === undefined || o.progress === true ? process.stderr : o.progress;
+    const stream = o.progress === false ? null : o.progress === undefined || o.progress === true ? process.stderr : o.progress;
     this.interval = o.progressIntervalMs ?? 1000;
+    // Every emit is already throttled (or a milestone), so the line prints whenever it is shown.
+    this.output = stream ? new ProgressLine(stream as ProgressStream, 0) : null;
     this.lastEmit = t0;
   }
 
@@ -507,7 +509,7 @@ class ProgressMeter {
 
   finish(ok: boolean): void {
     if (ok) this.emit('done');
-    if (this.stream && this.wroteLine && isTTY(this.stream)) this.stream.write('\n');
+    this.output?.finish();
   }
 
   private snapshot(phase: 'file' | 'done'): PrepareProgress {
@@ -534,19 +536,13 @@ class ProgressMeter {
     this.lastEmit = Date.now();
     const p = this.snapshot(phase);
     this.o.onProgress?.(p);
-    if (!this.stream) return;
+    if (!this.output) return;
     const line =
       `prepare: files ${p.filesDone}/${p.filesTotal}` +
       (p.filesUpToDate ? ` (+${p.filesUpToDate} up to date)` : '') +
       ` | docs ${p.documents.toLocaleString('en-US')} | chunks ${p.chunks.toLocaleString('en-US')}` +
       ` | tokens ${p.tokens.toLocaleString('en-US')} | ${p.mbPerSecond.toFixed(2)} MB/s` +
       (phase === 'done' ? ` | ${p.elapsedSeconds.toFixed(1)} s` : ` | ETA ${Number.isFinite(p.etaSeconds) ? p.etaSeconds.toFixed(0) + ' s' : '?'}`);
-    if (isTTY(this.stream)) this.stream.write(`\r${line}\x1b[K`);
-    else this.stream.write(line + '\n');
-    this.wroteLine = true;
+    this.output.show(line, this.lastEmit / 1000, true);
   }
-}
-
-function isTTY(s: NodeJS.WritableStream): boolean {
-  return (s as NodeJS.WriteStream).isTTY === true;
 }

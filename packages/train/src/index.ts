@@ -16,4 +16,4 @@ export { listCheckpoints, readLatestPointer, checkpointName, TRAINER_STATE_FILE,
 export type { TrainerState, MetricsWindow } from './checkpoint/state.js';
 export { MetricsLog, parseMetrics, lossKeys, METRICS_FILE, LOSS_PLOT_FILE, type MetricsRecord } from './metrics/metrics-log.js';
 export { renderLinePlot, niceTicks, type PlotSeries, type LinePlotOptions } from './metrics/svg-plot.js';
-export { ProgressDisplay, formatDuration, type ProgressOptions, type ProgressStream, type ProgressUpdate } from './metrics/progress.js';
+export { ProgressDisplay, type ProgressOptions, type ProgressUpdate } from './metrics/progress.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProgressDisplay, formatDuration, niceTicks, parseMetrics, renderLinePlot } from '@retro/train';
+import { ProgressDisplay, niceTicks, parseMetrics, renderLinePlot } from '@retro/train';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);
@@ -95,9 +95,5 @@ describe('ProgressDisplay', () => {
     for (let s = 1; s <= 10; s++) display.update(update(s));
     expect(out.map((l) => l.split(' ')[1])).toEqual(['1/10', '4/10', '8/10', '10/10']);
     expect(out.every((l) => l.endsWith('\n') && !l.includes('\r'))).toBe(true);
-  });
-
-  it('formats durations', () => {
-    expect([formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(Number.NaN)]).toEqual(['42s', '3m05s', '1h02m', '?']);
   });
 });

@@ -1,4 +1,4 @@
-import { formatDuration, type ProgressStream } from '@retro/train';
+import { ProgressLine, formatDuration, type ProgressStream } from '@retro/common';
 
 /** Texts embedded so far for one named part of a job (an eval task, an input file). */
 export interface CountProgress {
@@ -13,9 +13,8 @@ export interface CountProgress {
  * Format: `retro eval: retrieval 1,024/7,456 texts | 85 texts/s | ETA 1m15s`.
  */
 export function progressPrinter(io: { stderr: ProgressStream }, prefix: string, everySeconds = 10): (p: CountProgress) => void {
-  const tty = io.stderr.isTTY === true;
+  const output = new ProgressLine(io.stderr, everySeconds);
   const started = new Map<string, number>();
-  let lastPrint = Number.NEGATIVE_INFINITY;
   return (p) => {
     const now = performance.now() / 1000;
     if (!started.has(p.task)) started.set(p.task, now);
@@ -25,12 +24,8 @@ export function progressPrinter(io: { stderr: ProgressStream }, prefix: string, 
     const eta = p.total !== undefined && rate > 0 ? ` | ETA ${formatDuration((p.total - p.done) / rate)}` : '';
     const count = p.total !== undefined ? `${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')}` : p.done.toLocaleString('en');
     const line = `${prefix}: ${p.task} ${count} texts | ${rate > 0 ? Math.round(rate) : '?'} texts/s${complete ? '' : eta}`;
-    if (tty) {
-      io.stderr.write(`\r\x1b[2K${line}${complete ? '\n' : ''}`);
-      return;
-    }
-    if (!complete && now - lastPrint < everySeconds) return;
-    lastPrint = now;
-    io.stderr.write(`${line}\n`);
+    output.show(line, now, complete);
+    // A completed part keeps its line; the next part starts on a fresh one.
+    if (complete) output.finish();
   };
 }

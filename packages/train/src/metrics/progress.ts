@@ -1,8 +1,4 @@
-/** Where progress goes: a stream that may be a terminal. */
-export interface ProgressStream {
-  write(text: string): unknown;
-  isTTY?: boolean;
-}
+import { ProgressLine, formatDuration, type ProgressStream } from '@retro/common';
 
 export interface ProgressOptions {
   stream?: ProgressStream;
@@ -21,31 +17,16 @@ export interface ProgressUpdate {
   stepsThisRun: number;
 }
 
-/** "1h02m", "3m05s", "42s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
-
 /**
- * Live progress: on a TTY one line rewritten in place; otherwise a plain line now and then, so
- * logs stay readable. Format: `step 120/1000 | loss 5.4321 | 1234 tok/s | ETA 3m05s`.
+ * Live training progress through @retro/common's ProgressLine (in place on a TTY, a plain line now
+ * and then elsewhere). Format: `step 120/1000 | loss 5.4321 | 1234 tok/s | ETA 3m05s`.
  */
 export class ProgressDisplay {
-  private readonly stream: ProgressStream;
-  private readonly tty: boolean;
-  private readonly everySeconds: number;
+  private readonly output: ProgressLine;
   private readonly everySteps: number;
-  private lastPrintSeconds = Number.NEGATIVE_INFINITY;
-  private wroteInPlace = false;
 
   constructor(private readonly totalSteps: number, options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
-    this.tty = this.stream.isTTY === true;
-    this.everySeconds = options.everySeconds ?? 30;
+    this.output = new ProgressLine(options.stream ?? process.stderr, options.everySeconds ?? 30);
     this.everySteps = options.everySteps ?? 100;
   }
 
@@ -56,29 +37,17 @@ export class ProgressDisplay {
   }
 
   update(update: ProgressUpdate): void {
-    if (this.tty) {
-      this.stream.write(`\r\x1b[2K${this.line(update)}`);
-      this.wroteInPlace = true;
-      return;
-    }
-    const due =
-      update.step === this.totalSteps ||
-      update.step % this.everySteps === 0 ||
-      update.secondsThisRun - this.lastPrintSeconds >= this.everySeconds;
-    if (!due) return;
-    this.lastPrintSeconds = update.secondsThisRun;
-    this.stream.write(`${this.line(update)}\n`);
+    const due = update.step === this.totalSteps || update.step % this.everySteps === 0;
+    this.output.show(this.line(update), update.secondsThisRun, due);
   }
 
   /** A message on its own line (ends the in-place line first). */
   note(message: string): void {
-    this.finish();
-    this.stream.write(`${message}\n`);
+    this.output.note(message);
   }
 
   /** Ends the in-place line so later output starts on a fresh one. */
   finish(): void {
-    if (this.wroteInPlace) this.stream.write('\n');
-    this.wroteInPlace = false;
+    this.output.finish();
   }
 }
