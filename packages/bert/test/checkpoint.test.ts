@@ -14,8 +14,8 @@ import {
   readSafetensors,
   type MaskedLMModel,
   type TensorToWrite,
-} from '@retro/bert';
-import { fixtureConfig, fixtureDir, fixtureInputs, readF32File, type Kind } from './helpers.js';
+} from '../src/index.js';
+import { fixtureConfig, fixtureDir, fixtureInputs, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 const created: string[] = [];
 afterAll(() => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));

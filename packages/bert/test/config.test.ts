@@ -2,8 +2,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { rmSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertConfig, RobertaConfig, loadConfig } from '@retro/bert';
-import { fixtureConfig, fixtureDir } from './helpers.js';
+import { BertConfig, RobertaConfig, loadConfig } from '../src/index.js';
+import { fixtureConfig, fixtureDir } from '../../../test-support/fixtures.js';
 
 const created: string[] = [];
 afterAll(() => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { AutoModelForMaskedLM, type MaskedLMModel, type TokenizerLike } from '@retro/bert';
-import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
+import { AutoModelForMaskedLM, type MaskedLMModel, type TokenizerLike } from '../src/index.js';
+import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 describe.each(['bert', 'roberta'] as Kind[])('%s encode', (kind) => {
   let model: MaskedLMModel;

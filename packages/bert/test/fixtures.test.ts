@@ -4,8 +4,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { setBackend, tensor } from '@retro/tensor';
-import { AutoModelForMaskedLM, BertForMaskedLM, RobertaForMaskedLM, type MaskedLMModel } from '@retro/bert';
-import { backendsUnderTest, fixtureDir, fixtureInputs, maxErrors, readF32File, refConfig, referenceForward, refWeights, type Kind } from './helpers.js';
+import { AutoModelForMaskedLM, BertForMaskedLM, RobertaForMaskedLM, type MaskedLMModel } from '../src/index.js';
+import { backendsUnderTest, fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from '../../../test-support/fixtures.js';
+import { refConfig, referenceForward, refWeights } from './reference.js';
 
 const KINDS: Kind[] = ['bert', 'roberta'];
 

@@ -1,15 +1,15 @@
 /**
  * Fuzz suite for the model files @retro/bert reads: model.safetensors (bytes and header JSON) and
  * config.json. Each damaged file must give a clear error naming it, or a correct result, within a
- * time bound; never a raw TypeError/RangeError (rule and counts: data/test/helpers/fuzz.ts).
+ * time bound; never a raw TypeError/RangeError (rule and counts: test-support/fuzz.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BertConfig, loadConfig, parseSafetensors, serializeSafetensors, toFloat32, toInt32, type SafetensorsFile } from '@retro/bert';
-import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from '../../data/test/helpers/fuzz.js';
+import { BertConfig, loadConfig, parseSafetensors, serializeSafetensors, toFloat32, toInt32, type SafetensorsFile } from '../src/index.js';
+import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from '../../../test-support/fuzz.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-fuzz-bert-'));
 const tally = new Tally();

@@ -1,24 +1,14 @@
 /**
  * Encoder-loss gradients. The fixtures' grad.* are of the TOTAL RetroMAE loss (encoder + decoder),
  * so here autograd (float32) is checked against central finite differences of an independent
- * float64 re-implementation (test/helpers.ts, itself checked against the fixtures) on sampled
+ * float64 re-implementation (test/reference.ts, itself checked against the fixtures) on sampled
  * entries of every parameter, plus HF's zero-gradient rows and padding_idx semantics.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { setBackend, tensor } from '@retro/tensor';
-import { AutoModelForMaskedLM, type MaskedLMModel } from '@retro/bert';
-import {
-  backendsUnderTest,
-  fixtureDir,
-  fixtureInputs,
-  refConfig,
-  referenceForward,
-  refWeights,
-  sampler,
-  type Kind,
-  type RefInputs,
-  type RefWeights,
-} from './helpers.js';
+import { AutoModelForMaskedLM, type MaskedLMModel } from '../src/index.js';
+import { backendsUnderTest, fixtureDir, fixtureInputs, type Kind } from '../../../test-support/fixtures.js';
+import { refConfig, referenceForward, refWeights, sampler, type RefInputs, type RefWeights } from './reference.js';
 
 const STEP = 1e-4;
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutoModel, AutoModelForMaskedLM, BertForMaskedLM, BertModel, RobertaModel, readCheckpoint, writeSafetensors } from '@retro/bert';
-import { fixtureDir, fixtureInputs, maxErrors, readF32File } from './helpers.js';
+import { AutoModel, AutoModelForMaskedLM, BertForMaskedLM, BertModel, RobertaModel, readCheckpoint, writeSafetensors } from '../src/index.js';
+import { fixtureDir, fixtureInputs, maxErrors, readF32File } from '../../../test-support/fixtures.js';
 
 const HF = fileURLToPath(new URL('../../../test-fixtures/hf-encoder/', import.meta.url));
 const bareDir = join(HF, 'bert-model');

@@ -6,8 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertForMaskedLM, RobertaForMaskedLM, encoderFromMemory, maskedLMFromMemory, pretrainedToMemory } from '@retro/bert';
-import { fixtureConfig, fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
+import { BertForMaskedLM, RobertaForMaskedLM, encoderFromMemory, maskedLMFromMemory, pretrainedToMemory } from '../src/index.js';
+import { fixtureConfig, fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 for (const kind of ['bert', 'roberta'] as Kind[]) {
   describe(`maskedLMFromMemory / pretrainedToMemory (${kind})`, () => {

@@ -4,8 +4,8 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { MASK_MIN, tensor } from '@retro/tensor';
-import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, RobertaForMaskedLM, extendedAttentionMask, type MaskedLMModel } from '@retro/bert';
-import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from './helpers.js';
+import { AutoModelForMaskedLM, BertConfig, BertForMaskedLM, RobertaForMaskedLM, extendedAttentionMask, type MaskedLMModel } from '../src/index.js';
+import { fixtureDir, fixtureInputs, maxErrors, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 function bits(data: Float32Array): number[] {
   return Array.from(new Uint32Array(data.buffer));

@@ -2,8 +2,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { rmSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, readSafetensors, serializeSafetensors, toFloat32, toInt32, writeSafetensors, MAX_HEADER_BYTES } from '@retro/bert';
-import { fixtureDir, readF32File } from './helpers.js';
+import { parseSafetensors, readSafetensors, serializeSafetensors, toFloat32, toInt32, writeSafetensors, MAX_HEADER_BYTES } from '../src/index.js';
+import { fixtureDir, readF32File } from '../../../test-support/fixtures.js';
 
 /** Builds a file image from a literal header string and data bytes (no library code). */
 function image(header: string, data: number[] = [], headerLength?: number): Uint8Array {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COMMANDS, main, type PretrainOptions, type Wiring } from '@retro/cli';
+import { COMMANDS, main, type PretrainOptions, type Wiring } from '../src/index.js';
 import { camelCase } from '../src/args/spec.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-cli-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Wiring } from '@retro/cli';
+import { main, type Wiring } from '../src/index.js';
 import { readCheckpoint, writeSafetensors } from '@retro/bert';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-embed-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertForMaskedLM } from '@retro/bert';
 import { buildWordPieceVocab, writeWordPieceVocab } from '@retro/data';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

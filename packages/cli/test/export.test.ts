@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutoModel, BertForMaskedLM, readCheckpoint, readSafetensors } from '@retro/bert';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 import { float32ToBfloat16Bits, float32ToFloat16Bits } from '../src/pipelines/export.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-export-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutoModel } from '@retro/bert';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-ft-export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findLatestCheckpoint } from '@retro/train';
-import { DEV_FILE } from '@retro/cli';
+import { DEV_FILE } from '../src/index.js';
 // the tiny model and texts of @retro/finetune's own tests
-import { tempDir, texts, tinyModelDir } from '../../finetune/test/helpers/tiny.js';
+import { tempDir, texts, tinyModelDir } from '../../../test-support/tiny-bert.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const child = fileURLToPath(new URL('./helpers/finetune-child.ts', import.meta.url));

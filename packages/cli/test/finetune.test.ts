@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BertForMaskedLM } from '@retro/bert';
-import { main, type Wiring } from '@retro/cli';
+import { main, type Wiring } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-cli-ft-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

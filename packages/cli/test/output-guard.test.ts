@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Wiring } from '@retro/cli';
+import { main, type Wiring } from '../src/index.js';
 import { guardOutput } from '../src/io/output-guard.js';
 import { UsageError } from '../src/errors.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-reliability-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutoTokenizer, BertTokenizer, RobertaTokenizer } from '@retro/data';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-tokenizer-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

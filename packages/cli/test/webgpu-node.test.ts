@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '@retro/cli';
+import { main } from '../src/index.js';
 import { buildWordPieceVocab, writeWordPieceVocab } from '@retro/data';
 import { countingGpu, gpujsInfo, setBackend } from '@retro/tensor';
 

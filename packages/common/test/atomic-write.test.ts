@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { atomicTempPath, writeFileAtomic, writeFileSynced } from '@retro/common';
+import { atomicTempPath, writeFileAtomic, writeFileSynced } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-common-atomic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressLine, formatDuration } from '@retro/common';
+import { ProgressLine, formatDuration } from '../src/index.js';
 
 const recorder = (isTTY: boolean) => {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { maskableSpans, wordSpans } from '@retro/common';
+import { maskableSpans, wordSpans } from '../src/index.js';
 
 describe('wordSpans', () => {
   it('groups tokens by word-start flags, excluding [CLS]/[SEP] by default', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { documentsFromText, formatFromHead, readDocuments } from '@retro/data';
+import { documentsFromText, formatFromHead, readDocuments } from '../src/index.js';
 
 const wudao = `[\n{"id": 1, "title": "静夜思", "content": "床前明月光", "dataType": "诗词"},\n{"id": 2, "content": "   "},\n{"id": 3, "content": 7},\n{"id": 4, "title": null, "content": "疑是地上霜"}\n]`;
 

@@ -2,7 +2,7 @@
  * Fuzz suite for the files @retro/data reads: tokenizer.json (WordPiece and BPE), vocab.txt,
  * shards + manifest.json, WuDao JSON, JSONL and text corpora. Truncations, byte flips, inserted
  * bytes, wrong-typed and absurd JSON values: each case must end in a clear error naming the file
- * or a correct result, within a time bound (see helpers/fuzz.ts). Counts are printed per format.
+ * or a correct result, within a time bound (see test-support/fuzz.ts). Counts are printed per format.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import {
   type CorpusDocument,
 } from '../src/index.js';
 import { writeShardSet } from './helpers/shard-set.js';
-import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from './helpers/fuzz.js';
+import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from '../../../test-support/fuzz.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-fuzz-data-'));
 const tally = new Tally();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Generator } from '@retro/random';
-import { IGNORE_INDEX, MaskKind, wholeWordMask, type WholeWordMaskOptions } from '@retro/data';
+import { IGNORE_INDEX, MaskKind, wholeWordMask, type WholeWordMaskOptions } from '../src/index.js';
 
 // wordSpans / maskableSpans (the grouping) are tested in @retro/common's word-spans.test.ts.
 

@@ -1,6 +1,6 @@
 /** AutoTokenizer.fromFiles: tokenizer folders held in memory as text (browser uploads). */
 import { describe, expect, it } from 'vitest';
-import { AutoTokenizer, BertTokenizer, RobertaTokenizer } from '@retro/data';
+import { AutoTokenizer, BertTokenizer, RobertaTokenizer } from '../src/index.js';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '床', '前', '明', '月', '光', 'hello', '##world'];
 

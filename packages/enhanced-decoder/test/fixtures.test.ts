@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { setBackend, type Tensor } from '@retro/tensor';
 import { RetroMAEForPretraining } from '../src/index.js';
-import { backendsUnderTest, fixtureDir, readF32File, type Kind } from '../../bert/test/helpers.js';
+import { backendsUnderTest, fixtureDir, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 interface Inputs {
   input_ids: number[][];

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retroMAEFromMemory, retroMAEToMemory } from '../src/index.js';
-import { fixtureDir, readF32File, type Kind } from '../../bert/test/helpers.js';
+import { fixtureDir, readF32File, type Kind } from '../../../test-support/fixtures.js';
 
 for (const kind of ['bert', 'roberta'] as Kind[]) {
   describe(`retroMAEFromMemory / retroMAEToMemory (${kind})`, () => {

@@ -3,7 +3,7 @@
  * counts its tokens; the objective's step returns exactly the model's scalar losses.
  */
 import { describe, expect, it } from 'vitest';
-import { RetroMAEBatches, RetroMAEForPretraining, RetroMAEObjective, type MaskedDataBatch } from '@retro/enhanced-decoder';
+import { RetroMAEBatches, RetroMAEForPretraining, RetroMAEObjective, type MaskedDataBatch } from '../src/index.js';
 
 const B = 2;
 const L = 6;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { averagePrecision } from '@retro/eval';
+import { averagePrecision } from '../src/index.js';
 
 /**
  * Independent reference: for each distinct score t (descending), precision and recall of the set

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bm25Index, charTokens, evaluateBm25, rerankingTask, retrievalTask, stsTask } from '@retro/eval';
+import { Bm25Index, charTokens, evaluateBm25, rerankingTask, retrievalTask, stsTask } from '../src/index.js';
 
 /** Textbook BM25 recomputed from raw counts for every call (no precomputed weights). */
 function refBm25(docs: string[][], query: string[], d: number, k1 = 1.2, b = 0.75): number {

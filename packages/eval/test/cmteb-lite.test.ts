@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluateBm25, loadSuite, planRetrieval, type TaskSuite } from '@retro/eval';
+import { evaluateBm25, loadSuite, planRetrieval, type TaskSuite } from '../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../../shared/cmteb-lite', import.meta.url));
 const present = existsSync(ROOT);

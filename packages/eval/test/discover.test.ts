@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectJsonlTaskKind, discoverTasks, evaluateTasks, taskRevision, writeMtebResults, type TaskEntry } from '@retro/eval';
+import { detectJsonlTaskKind, discoverTasks, evaluateTasks, taskRevision, writeMtebResults, type TaskEntry } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-discover-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, rerankingTask, retrievalTask, stsTask, type TaskSuite } from '@retro/eval';
+import { evaluate, rerankingTask, retrievalTask, stsTask, type TaskSuite } from '../src/index.js';
 
 const deg = (a: number) => Float32Array.from([Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180)]);
 

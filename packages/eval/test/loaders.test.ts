@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRerankingTask, loadRetrievalTask, loadStsTask, loadSuite, planRetrieval } from '@retro/eval';
+import { loadRerankingTask, loadRetrievalTask, loadStsTask, loadSuite, planRetrieval } from '../src/index.js';
 import { jsonl, makeTree, removeTrees, tsv } from './helpers.js';
 
 afterAll(removeTrees);

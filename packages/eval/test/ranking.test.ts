@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dcgAtK, meanDefined, mrrAtK, ndcgAtK, pessimisticOrder, recallAtK } from '@retro/eval';
+import { dcgAtK, meanDefined, mrrAtK, ndcgAtK, pessimisticOrder, recallAtK } from '../src/index.js';
 
 describe('ranking metrics', () => {
   it('nDCG on the textbook example (Wikipedia "Discounted cumulative gain")', () => {

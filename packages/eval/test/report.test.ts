@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CMTEB_LITE_REFERENCE, formatTable, mainAverage, slug, toJSON, writeResults, type EvalResult } from '@retro/eval';
+import { CMTEB_LITE_REFERENCE, formatTable, mainAverage, slug, toJSON, writeResults, type EvalResult } from '../src/index.js';
 import { makeTree, removeTrees } from './helpers.js';
 
 afterAll(removeTrees);

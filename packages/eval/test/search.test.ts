@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cosineTopK, normalizeRows, topK, type EmbeddingMatrix } from '@retro/eval';
+import { cosineTopK, normalizeRows, topK, type EmbeddingMatrix } from '../src/index.js';
 
 /** Full sort with the documented order: score desc, tie key asc, index asc. */
 function fullSort(scores: number[], k: number, exclude = -1, key: (i: number) => number = () => 0): number[] {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { averageRanks, pearson, spearman } from '@retro/eval';
+import { averageRanks, pearson, spearman } from '../src/index.js';
 
 /** Reference written independently: rank_i = 1 + #{j: x_j < x_i} + (#{j != i: x_j = x_i}) / 2, O(n^2). */
 function refSpearman(x: number[], y: number[]): number {

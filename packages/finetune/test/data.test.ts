@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PairStream, TripleStream, readScoredPairs, readTitlePairs, readTriples } from '@retro/finetune';
-import { tempDir } from './helpers/tiny.js';
+import { PairStream, TripleStream, readScoredPairs, readTitlePairs, readTriples } from '../src/index.js';
+import { tempDir } from '../../../test-support/tiny-bert.js';
 
 function file(name: string, text: string): string {
   const path = join(tempDir(), name);

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '@retro/tensor';
 import { AutoTokenizer } from '@retro/data';
-import { ContrastiveTrainable, TextEncoder, cosent, gradCacheStep, infoNce, loadEncoderModel } from '@retro/finetune';
-import { texts, tinyModelDir } from './helpers/tiny.js';
+import { ContrastiveTrainable, TextEncoder, cosent, gradCacheStep, infoNce, loadEncoderModel } from '../src/index.js';
+import { texts, tinyModelDir } from '../../../test-support/tiny-bert.js';
 
 async function setup(dropout: number, pooling: 'cls' | 'mean' = 'cls') {
   const dir = tinyModelDir({ dropout });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '@retro/tensor';
-import { cosent, infoNce, l2Normalize, pool } from '@retro/finetune';
+import { cosent, infoNce, l2Normalize, pool } from '../src/index.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

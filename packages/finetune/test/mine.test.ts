@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bm25Ranker, mineHardNegatives, type Ranker } from '@retro/finetune';
+import { bm25Ranker, mineHardNegatives, type Ranker } from '../src/index.js';
 
 describe('mineHardNegatives', () => {
   const triples = [

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { deriveSeed, Generator, permutation } from '@retro/random';
+import { deriveSeed, Generator, permutation } from '../src/index.js';
 
 /** Independent xoshiro128** step, written from the reference C code with BigInt arithmetic. */
 function referenceXoshiro(state: bigint[]): () => number {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Module, matmul, mean, sub, tensor, type Tensor } from '@retro/tensor';
-import { train, type BatchSource, type StepInfo } from '@retro/train';
+import { train, type BatchSource, type StepInfo } from '../src/index.js';
 import { removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

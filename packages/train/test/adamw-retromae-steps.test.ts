@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RetroMAEForPretraining } from '@retro/enhanced-decoder';
-import { AdamW } from '@retro/train';
+import { AdamW } from '../src/index.js';
 
 /**
  * Three AdamW steps of the full RetroMAE model on the fixture batch, against torch.optim.AdamW

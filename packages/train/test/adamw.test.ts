@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Generator, tensor, type Tensor } from '@retro/tensor';
-import { AdamW, hfNoDecay } from '@retro/train';
+import { AdamW, hfNoDecay } from '../src/index.js';
 import { readF32Safetensors } from './helpers/safetensors-reference.js';
 
 const fixture = (model: string, file: string): string => fileURLToPath(new URL(`../../../test-fixtures/retromae/${model}/${file}`, import.meta.url));

@@ -6,7 +6,7 @@
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLatestCheckpoint, readCheckpoint, type SkippedCheckpoint } from '@retro/train';
+import { findLatestCheckpoint, readCheckpoint, type SkippedCheckpoint } from '../src/index.js';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

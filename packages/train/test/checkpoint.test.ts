@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLatestCheckpoint, readLatestPointer } from '@retro/train';
+import { findLatestCheckpoint, readLatestPointer } from '../src/index.js';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 import { readF32Safetensors } from './helpers/safetensors-reference.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '@retro/tensor';
-import { clipGradNorm, globalGradNorm } from '@retro/train';
+import { clipGradNorm, globalGradNorm } from '../src/index.js';
 
 function withGrad(values: number[]): Tensor {
   const p = tensor(new Float32Array(values.length), [values.length], { requiresGrad: true });

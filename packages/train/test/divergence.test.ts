@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Module, sqrt, tensor, type Tensor } from '@retro/tensor';
-import { TrainingDivergedError, train, readLatestPointer } from '@retro/train';
+import { TrainingDivergedError, train, readLatestPointer } from '../src/index.js';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

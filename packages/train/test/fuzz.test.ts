@@ -1,14 +1,14 @@
 /**
  * Fuzz suite for trainer_state.json (and the optimizer file beside it): a damaged checkpoint must
  * give a clear error naming the file, or a state that is right for its folder, within a time
- * bound; never a raw TypeError/RangeError (rule and counts: data/test/helpers/fuzz.ts).
+ * bound; never a raw TypeError/RangeError (rule and counts: test-support/fuzz.ts).
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainerRng, readCheckpoint, type LoadedCheckpoint } from '@retro/train';
-import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from '../../data/test/helpers/fuzz.js';
+import { TrainerRng, readCheckpoint, type LoadedCheckpoint } from '../src/index.js';
+import { Tally, applyJsonMutation, applyMutation, byteMutation, classify, jsonMutation, runs } from '../../../test-support/fuzz.js';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 const tally = new Tally();

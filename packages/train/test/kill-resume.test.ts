@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLatestCheckpoint, parseMetrics } from '@retro/train';
+import { findLatestCheckpoint, parseMetrics } from '../src/index.js';
 import { removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

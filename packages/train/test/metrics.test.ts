@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProgressDisplay, niceTicks, parseMetrics, renderLinePlot } from '@retro/train';
+import { ProgressDisplay, niceTicks, parseMetrics, renderLinePlot } from '../src/index.js';
 import { runTiny, removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, deriveSeed } from '@retro/tensor';
-import { TrainerRng } from '@retro/train';
+import { TrainerRng } from '../src/index.js';
 
 describe('TrainerRng', () => {
   it('gives each purpose its own stream, seeded with deriveSeed(seed, name)', () => {

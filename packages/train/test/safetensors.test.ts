@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, readSafetensorsFile } from '@retro/train';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsFile } from '../src/index.js';
 import { readF32Safetensors } from './helpers/safetensors-reference.js';
 import { removeTempDirs, tempDir } from './helpers/run-tiny.js';
 

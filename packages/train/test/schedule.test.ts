@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt, lrMultiplier, validateSchedule } from '@retro/train';
+import { learningRateAt, lrMultiplier, validateSchedule } from '../src/index.js';
 
 // Hand-computed from HF get_{linear,cosine,constant}_schedule_with_warmup.
 describe('learning-rate schedules', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BertConfig, RobertaConfig } from '@retro/bert';
-import { alignTokenizerMaxLength } from '@retro/train';
+import { alignTokenizerMaxLength } from '../src/index.js';
 import { removeTempDirs, tempDir } from './helpers/run-tiny.js';
 
 afterAll(removeTempDirs);

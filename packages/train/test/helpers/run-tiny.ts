@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrainerRng, train, type StepInfo, type TrainOptions, type TrainResult } from '@retro/train';
+import { TrainerRng, train, type StepInfo, type TrainOptions, type TrainResult } from '../../src/index.js';
 import { TinyBatches, TinyRetroModel, type TinyBatch } from './tiny-model.js';
 
 const made: string[] = [];

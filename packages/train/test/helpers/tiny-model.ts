@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dropout, Embedding, LayerNorm, Linear, Module, add, crossEntropy, matmul, tensor, zeros, type Generator, type Tensor } from '@retro/tensor';
-import { encodeSafetensors, type BatchSource, type StepLosses, type TrainerRng } from '@retro/train';
+import { encodeSafetensors, type BatchSource, type StepLosses, type TrainerRng } from '../../src/index.js';
 
 export const VOCAB = 24;
 export const MASK_ID = 1;
