@@ -31,6 +31,29 @@ export function fixtureConfig(kind: Kind): Record<string, unknown> {
   return JSON.parse(readFileSync(`${fixtureDir(kind)}/config.json`, 'utf8')) as Record<string, unknown>;
 }
 
+/** A fixture's inputs.json with the RetroMAE decoder's fields. */
+export interface RetroMAEFixtureInputs extends FixtureInputs {
+  decoder_input_ids: number[][];
+  decoder_attention_mask: number[][][];
+  decoder_labels: number[][];
+  decoder_embedding_position_ids: number[][];
+}
+
+/** The fixture's batch as RetroMAEForPretraining.forward takes it (@retro/enhanced-decoder's RetroMAEBatch). */
+export function retroMAEFixtureBatch(kind: Kind) {
+  const inputs = fixtureInputs(kind) as RetroMAEFixtureInputs;
+  return {
+    encoderInputIds: inputs.encoder_input_ids,
+    encoderAttentionMask: inputs.attention_mask,
+    encoderLabels: inputs.encoder_labels,
+    encoderPositionIds: inputs.encoder_position_ids,
+    decoderInputIds: inputs.decoder_input_ids,
+    decoderAttentionMask: inputs.decoder_attention_mask,
+    decoderLabels: inputs.decoder_labels,
+    decoderPositionIds: inputs.decoder_embedding_position_ids,
+  };
+}
+
 /** Minimal independent safetensors reader (DataView, no validation) for F32 files. */
 export function readF32File(path: string): Map<string, { shape: number[]; data: Float64Array }> {
   const bytes = readFileSync(path);

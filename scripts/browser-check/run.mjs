@@ -29,6 +29,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { QUIET_CHROMIUM_FLAGS, receivePost } from './shared.mjs';
 import { printWebgpu, runWebgpuCheck } from './webgpu.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -128,21 +129,10 @@ function startServer(code, onLog) {
       headers['cross-origin-embedder-policy'] = 'require-corp';
     }
     if (req.method === 'POST') {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        res.writeHead(204, headers).end();
-        let data;
-        try {
-          data = JSON.parse(body);
-        } catch {
-          data = { fatal: `unparsable POST body: ${body.slice(0, 200)}` };
-        }
+      return receivePost(req, res, headers, (data) => {
         if (file === 'log') onLog(scope, data.line);
         else if (file === 'result') waiters.get(scope)?.(data);
       });
-      return;
     }
     const send = (type, text) => res.writeHead(200, { ...headers, 'content-type': type }).end(text);
     if (file === '' || file === 'index.html') send('text/html', pageHtml(url.search));
@@ -154,23 +144,12 @@ function startServer(code, onLog) {
 }
 
 const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
+  ...QUIET_CHROMIUM_FLAGS,
   // WebGL2 without a GPU: ANGLE on SwiftShader's Vulkan (software).
   '--use-gl=angle',
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
-  // No network here: keep Chromium from trying.
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--disable-extensions',
   '--disable-features=Translate,MediaRouter,OptimizationHints',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
 ];
 
 function chromiumVersion(bin) {

@@ -11,27 +11,18 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { QUIET_CHROMIUM_FLAGS, receivePost } from './shared.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 
 export const WEBGPU_FLAGS = [
-  '--headless',
-  '--no-sandbox',
+  ...QUIET_CHROMIUM_FLAGS,
   // WebGPU without a GPU: Dawn on SwiftShader's Vulkan (software).
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',
   '--use-vulkan=swiftshader',
   '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--disable-extensions',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
 ];
 
 /**
@@ -90,21 +81,10 @@ function serve(code, fixtures, onLog, onResult) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const headers = { 'cache-control': 'no-store' };
     if (req.method === 'POST') {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        res.writeHead(204, headers).end();
-        let data;
-        try {
-          data = JSON.parse(body);
-        } catch {
-          data = { fatal: `unparsable POST body: ${body.slice(0, 200)}` };
-        }
+      return receivePost(req, res, headers, (data) => {
         if (url.pathname.endsWith('/log')) onLog(data.line);
         else if (url.pathname.endsWith('/result')) onResult(data);
       });
-      return;
     }
     if (url.pathname.startsWith('/fixtures/')) {
       const path = resolve(fixtures, decodeURIComponent(url.pathname.slice('/fixtures/'.length)));

@@ -1,20 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { setBackend, type Tensor } from '@retro/tensor';
 import { RetroMAEForPretraining } from '../src/index.js';
-import { backendsUnderTest, fixtureDir, readF32File, type Kind } from '../../../test-support/fixtures.js';
-
-interface Inputs {
-  input_ids: number[][];
-  attention_mask: number[][];
-  encoder_input_ids: number[][];
-  encoder_labels: number[][];
-  decoder_input_ids: number[][];
-  decoder_attention_mask: number[][][];
-  decoder_labels: number[][];
-  encoder_position_ids: number[][];
-  decoder_embedding_position_ids: number[][];
-}
+import { backendsUnderTest, fixtureDir, readF32File, retroMAEFixtureBatch, type Kind } from '../../../test-support/fixtures.js';
 
 /** max |got - expected| over the tensor, and max |expected|. */
 function compare(got: Tensor, expected: { shape: number[]; data: Float64Array }): { err: number; scale: number } {
@@ -44,22 +31,12 @@ for (const backend of backendsUnderTest()) {
     for (const kind of ['bert', 'roberta'] as Kind[]) {
       it(`${kind}: streams, decoder outputs, both losses and every gradient match the float64 reference`, () => {
         const dir = fixtureDir(kind);
-        const inputs = JSON.parse(readFileSync(`${dir}/inputs.json`, 'utf8')) as Inputs;
         const expected = readF32File(`${dir}/expected.safetensors`);
         const parameters = readF32File(`${dir}/model.safetensors`);
         const model = RetroMAEForPretraining.fromPretrained(dir);
         model.eval();
         const out = model.forward(
-          {
-            encoderInputIds: inputs.encoder_input_ids,
-            encoderAttentionMask: inputs.attention_mask,
-            encoderLabels: inputs.encoder_labels,
-            encoderPositionIds: inputs.encoder_position_ids,
-            decoderInputIds: inputs.decoder_input_ids,
-            decoderAttentionMask: inputs.decoder_attention_mask,
-            decoderLabels: inputs.decoder_labels,
-            decoderPositionIds: inputs.decoder_embedding_position_ids,
-          },
+          retroMAEFixtureBatch(kind),
           { outputLogits: true },
         );
         expectClose('encoder.last_hidden_state', out.lastHiddenState, expected.get('encoder.last_hidden_state'), 1e-4, 1e-6);

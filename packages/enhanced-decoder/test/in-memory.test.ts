@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retroMAEFromMemory, retroMAEToMemory } from '../src/index.js';
-import { fixtureDir, readF32File, type Kind } from '../../../test-support/fixtures.js';
+import { fixtureDir, readF32File, retroMAEFixtureBatch, type Kind } from '../../../test-support/fixtures.js';
 
 for (const kind of ['bert', 'roberta'] as Kind[]) {
   describe(`retroMAEFromMemory / retroMAEToMemory (${kind})`, () => {
@@ -16,22 +16,12 @@ for (const kind of ['bert', 'roberta'] as Kind[]) {
     const checkpoint = { config: readFileSync(`${dir}/config.json`), weights: new Uint8Array(readFileSync(`${dir}/model.safetensors`)), source: kind };
 
     it('reproduces both fixture losses', () => {
-      const inputs = JSON.parse(readFileSync(`${dir}/inputs.json`, 'utf8'));
       const expected = readF32File(`${dir}/expected.safetensors`);
       const model = retroMAEFromMemory(checkpoint);
       // Loaded in eval mode, as fromPretrained: dropout off without asking.
       expect(model.training).toBe(false);
       expect(model.encoder.training).toBe(false);
-      const out = model.forward({
-        encoderInputIds: inputs.encoder_input_ids,
-        encoderAttentionMask: inputs.attention_mask,
-        encoderLabels: inputs.encoder_labels,
-        encoderPositionIds: inputs.encoder_position_ids,
-        decoderInputIds: inputs.decoder_input_ids,
-        decoderAttentionMask: inputs.decoder_attention_mask,
-        decoderLabels: inputs.decoder_labels,
-        decoderPositionIds: inputs.decoder_embedding_position_ids,
-      });
+      const out = model.forward(retroMAEFixtureBatch(kind));
       for (const [name, got] of [['encoder.loss', out.encoderLoss], ['decoder.loss', out.decoderLoss!]] as const) {
         const want = expected.get(name)!.data[0];
         expect(Math.abs(got.item() - want) / Math.abs(want), name).toBeLessThan(1e-5);

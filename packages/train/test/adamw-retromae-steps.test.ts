@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RetroMAEForPretraining } from '@retro/enhanced-decoder';
 import { AdamW } from '../src/index.js';
+import { fixtureDir, retroMAEFixtureBatch, type Kind } from '../../../test-support/fixtures.js';
 
 /**
  * Three AdamW steps of the full RetroMAE model on the fixture batch, against torch.optim.AdamW
  * run in float64 (../shared/fixtures adamw.json): steps 2 and 3 use gradients recomputed at the
  * updated parameters, so this checks forward, backward and optimizer together.
  */
-const dir = (model: string): string => fileURLToPath(new URL(`../../../test-fixtures/retromae/${model}`, import.meta.url));
 
 interface AdamwFixture {
   hyperparameters: { lr: number; beta1: number; beta2: number; eps: number; weight_decay: number };
@@ -19,22 +18,12 @@ interface AdamwFixture {
 
 const flatten = (value: unknown): number[] => (Array.isArray(value) ? value.flatMap(flatten) : [value as number]);
 
-describe.each(['bert', 'roberta'])('AdamW steps 1-3 of RetroMAEForPretraining vs the %s fixture', (name) => {
+describe.each(['bert', 'roberta'] as Kind[])('AdamW steps 1-3 of RetroMAEForPretraining vs the %s fixture', (name) => {
   it('matches the loss before each step and every tracked parameter after it', () => {
-    const fixture = JSON.parse(readFileSync(`${dir(name)}/adamw.json`, 'utf8')) as AdamwFixture;
-    const inputs = JSON.parse(readFileSync(`${dir(name)}/inputs.json`, 'utf8'));
-    const model = RetroMAEForPretraining.fromPretrained(dir(name));
+    const fixture = JSON.parse(readFileSync(`${fixtureDir(name)}/adamw.json`, 'utf8')) as AdamwFixture;
+    const model = RetroMAEForPretraining.fromPretrained(fixtureDir(name));
     model.eval();
-    const batch = {
-      encoderInputIds: inputs.encoder_input_ids,
-      encoderAttentionMask: inputs.attention_mask,
-      encoderLabels: inputs.encoder_labels,
-      encoderPositionIds: inputs.encoder_position_ids,
-      decoderInputIds: inputs.decoder_input_ids,
-      decoderAttentionMask: inputs.decoder_attention_mask,
-      decoderLabels: inputs.decoder_labels,
-      decoderPositionIds: inputs.decoder_embedding_position_ids,
-    };
+    const batch = retroMAEFixtureBatch(name);
     const h = fixture.hyperparameters;
     const optimizer = new AdamW(model.namedParameters(), { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weight_decay });
     const params = new Map(model.namedParameters());

@@ -1,8 +1,8 @@
 import type { CommandSpec } from '../args/spec.js';
-import { BACKEND_OPTION, CONFIG_OPTION, POOLING_OPTION } from './common.js';
+import { BACKEND_OPTION, CONFIG_OPTION, POOLING_OPTION, PROGRESS_OPTION, STOP_AT_STEP_OPTION, checkpointOptions, optimizerOptions, type TrainingLoopCliOptions } from './common.js';
 
 /** Options of `retro finetune` after parsing (camelCase keys). */
-export interface FinetuneCliOptions {
+export interface FinetuneCliOptions extends TrainingLoopCliOptions {
   model: string;
   output: string;
   triples?: string;
@@ -24,23 +24,9 @@ export interface FinetuneCliOptions {
   batchSize: number;
   accumulation: number;
   totalSteps: number;
-  lr: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEps: number;
-  schedule: 'linear' | 'cosine' | 'constant';
-  warmupSteps?: number;
-  warmupRatio: number;
-  clipNorm: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  logEvery: number;
   seed: number;
   resume: boolean;
   overwrite: boolean;
-  stopAtStep?: number;
-  progress: boolean;
   backend?: 'cpu' | 'gpujs';
 }
 
@@ -85,23 +71,13 @@ export const finetuneCommand: CommandSpec = {
     { name: 'batch-size', type: 'integer', default: 32, min: 2, short: 'b', description: 'Queries (or pairs) per micro-batch' },
     { name: 'accumulation', type: 'integer', default: 1, min: 1, description: 'Micro-batches per optimizer step (each has its own in-batch negatives; prefer --chunk-size)' },
     { name: 'total-steps', type: 'integer', default: 1000, min: 1, description: 'Optimizer steps in total' },
-    { name: 'lr', type: 'number', default: 5e-5, min: 0, description: 'Peak learning rate' },
-    { name: 'weight-decay', type: 'number', default: 0.01, min: 0, description: 'AdamW decoupled weight decay (not applied to biases and LayerNorm)' },
-    { name: 'adam-beta1', type: 'number', default: 0.9, min: 0, max: 0.999999, description: 'AdamW beta1' },
-    { name: 'adam-beta2', type: 'number', default: 0.999, min: 0, max: 0.999999, description: 'AdamW beta2' },
-    { name: 'adam-eps', type: 'number', default: 1e-8, min: 0, description: 'AdamW epsilon' },
-    { name: 'schedule', type: 'enum', choices: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate schedule after warmup' },
-    { name: 'warmup-steps', type: 'integer', min: 0, description: 'Linear warmup steps (overrides --warmup-ratio)' },
-    { name: 'warmup-ratio', type: 'number', default: 0.1, min: 0, max: 1, description: 'Warmup as a share of --total-steps' },
-    { name: 'clip-norm', type: 'number', default: 1.0, min: 0, description: 'Clip the global gradient norm to this (0: no clipping)' },
-    { name: 'checkpoint-every', type: 'integer', default: 500, min: 0, description: 'Save a checkpoint every N steps (0: only at the end)' },
-    { name: 'keep-checkpoints', type: 'integer', default: 2, min: 0, description: 'Keep the newest K checkpoints (0: keep all)' },
-    { name: 'log-every', type: 'integer', default: 10, min: 1, description: 'Write a metrics.jsonl line every N steps' },
+    ...optimizerOptions(5e-5),
+    ...checkpointOptions(2),
     { name: 'seed', type: 'integer', default: 42, min: 0, description: 'Seed of data order, negative sampling and dropout' },
     { name: 'resume', type: 'boolean', default: false, description: 'Continue from the newest complete checkpoint in --output' },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds a run (deletes its checkpoints)' },
-    { name: 'stop-at-step', type: 'integer', min: 1, description: 'Stop (with a checkpoint) at this step; resume later with --resume' },
-    { name: 'progress', type: 'boolean', default: true, description: 'Live progress on stderr' },
+    STOP_AT_STEP_OPTION,
+    PROGRESS_OPTION,
     BACKEND_OPTION,
   ],
   examples: [

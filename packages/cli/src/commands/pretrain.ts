@@ -1,8 +1,8 @@
 import type { CommandSpec } from '../args/spec.js';
-import { BACKEND_OPTION, CONFIG_OPTION } from './common.js';
+import { BACKEND_OPTION, CONFIG_OPTION, PROGRESS_OPTION, STOP_AT_STEP_OPTION, checkpointOptions, optimizerOptions, type TrainingLoopCliOptions } from './common.js';
 
 /** Options of `retro pretrain` after parsing (camelCase keys). */
-export interface PretrainOptions {
+export interface PretrainOptions extends TrainingLoopCliOptions {
   data: string;
   output: string;
   tokenizer?: string;
@@ -19,24 +19,10 @@ export interface PretrainOptions {
   batchSize: number;
   accumulation: number;
   totalSteps: number;
-  lr: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEps: number;
-  schedule: 'linear' | 'cosine' | 'constant';
-  warmupSteps?: number;
-  warmupRatio: number;
-  clipNorm: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  logEvery: number;
   seed: number;
   resume: boolean;
   extend: boolean;
   overwrite: boolean;
-  stopAtStep?: number;
-  progress: boolean;
   verifyShards: boolean;
   backend?: 'cpu' | 'gpujs';
 }
@@ -73,24 +59,14 @@ export const pretrainCommand: CommandSpec = {
     { name: 'batch-size', type: 'integer', default: 32, min: 1, max: 65536, short: 'b', description: 'Sequences per micro-batch' },
     { name: 'accumulation', type: 'integer', default: 1, min: 1, max: 65536, description: 'Micro-batches per optimizer step (effective batch = batch-size x accumulation)' },
     { name: 'total-steps', type: 'integer', default: 1000, min: 1, max: 1e9, description: 'Optimizer steps in total (the schedule decays to 0 here)' },
-    { name: 'lr', type: 'number', default: 1e-4, min: 0, description: 'Peak learning rate' },
-    { name: 'weight-decay', type: 'number', default: 0.01, min: 0, description: 'AdamW decoupled weight decay (not applied to biases and LayerNorm)' },
-    { name: 'adam-beta1', type: 'number', default: 0.9, min: 0, max: 0.999999, description: 'AdamW beta1' },
-    { name: 'adam-beta2', type: 'number', default: 0.999, min: 0, max: 0.999999, description: 'AdamW beta2' },
-    { name: 'adam-eps', type: 'number', default: 1e-8, min: 0, description: 'AdamW epsilon' },
-    { name: 'schedule', type: 'enum', choices: ['linear', 'cosine', 'constant'], default: 'linear', description: 'Learning-rate schedule after warmup' },
-    { name: 'warmup-steps', type: 'integer', min: 0, max: 1e9, description: 'Linear warmup steps (overrides --warmup-ratio)' },
-    { name: 'warmup-ratio', type: 'number', default: 0.1, min: 0, max: 1, description: 'Warmup as a share of --total-steps' },
-    { name: 'clip-norm', type: 'number', default: 1.0, min: 0, description: 'Clip the global gradient norm to this (0: no clipping)' },
-    { name: 'checkpoint-every', type: 'integer', default: 500, min: 0, max: 1e9, description: 'Save a checkpoint every N steps (0: only at the end)' },
-    { name: 'keep-checkpoints', type: 'integer', default: 3, min: 0, description: 'Keep the newest K checkpoints (0: keep all)' },
-    { name: 'log-every', type: 'integer', default: 10, min: 1, max: 1e9, description: 'Write a metrics.jsonl line every N steps' },
+    ...optimizerOptions(1e-4),
+    ...checkpointOptions(3),
     { name: 'seed', type: 'integer', default: 42, min: 0, max: 4294967295, description: 'Seed of init, masks, dropout and data order (32-bit: larger seeds would collide)' },
     { name: 'resume', type: 'boolean', default: false, description: 'Continue from the newest complete checkpoint in --output (fresh start if none)' },
     { name: 'extend', type: 'boolean', default: false, description: 'With --resume: continue a run under a new --total-steps (e.g. extend a finished one); the schedule is recomputed for the new total and the change is printed and recorded' },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Start over in an --output that already holds checkpoints (deletes them), or write into a non-empty --output that is no run folder' },
-    { name: 'stop-at-step', type: 'integer', min: 1, max: 1e9, description: 'Stop (with a checkpoint) at this step; resume later with --resume' },
-    { name: 'progress', type: 'boolean', default: true, description: 'Live progress on stderr' },
+    STOP_AT_STEP_OPTION,
+    PROGRESS_OPTION,
     { name: 'verify-shards', type: 'boolean', default: true, description: 'Check every shard against the sha256 in manifest.json before step 1 (--no-verify-shards: sizes and headers only)' },
     BACKEND_OPTION,
   ],
