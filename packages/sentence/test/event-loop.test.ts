@@ -5,7 +5,7 @@
  * the measurement is known to catch it.
  */
 import { describe, expect, it } from 'vitest';
-import { SentenceEncoder } from '@retro/sentence';
+import { SentenceEncoder } from '../src/index.js';
 import { FIXTURE } from './helpers.js';
 
 const chars = '万东丱乆乛买亅亚亯仄与乔乷乾介优佥侲俿偌備僦亨仵伦';

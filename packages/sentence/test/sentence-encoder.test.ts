@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, cpSync, readFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SentenceEncoder } from '@retro/sentence';
+import { SentenceEncoder } from '../src/index.js';
 import { FIXTURE, FIXTURE_TEXTS, expectedTensor, maxDifference } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'retro-sentence-'));

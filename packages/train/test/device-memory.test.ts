@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendMemory, countingGpu, Generator, getBackend, registerGpujsBackend, setBackend, setBackendAsync, type Tensor } from '@retro/tensor';
 import { collateRetroMAE, RetroMAEForPretraining, RetroMAEObjective } from '@retro/enhanced-decoder';
-import { AdamW, runUpdate } from '@retro/train';
+import { AdamW, runUpdate } from '../src/index.js';
 
 const CONFIG = { vocabSize: 512, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, maxPositionEmbeddings: 64, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 };
 const B = 4;
