@@ -3,7 +3,7 @@
  * pooled sentence vectors, as cmteb-lite scores STS. Eval mode, no graph, the run's pooling.
  */
 import { spearman } from '@retro/eval';
-import { noGrad } from '@retro/tensor';
+import { noGrad, scope } from '@retro/tensor';
 import type { ScoredPair } from './data/readers.js';
 import type { TextEncoder } from './encoder.js';
 
@@ -23,7 +23,8 @@ export function devSpearman(encoder: TextEncoder, pairs: readonly ScoredPair[], 
     noGrad(() => {
       for (let start = 0; start < texts.length; start += batchSize) {
         const batch = texts.slice(start, start + batchSize);
-        const values = encoder.embed(batch).toFloat32Array();
+        // The batch's tensors are freed before the next one's (device backends).
+        const values = scope(() => encoder.embed(batch).toFloat32Array());
         const H = values.length / batch.length;
         batch.forEach((t, i) => vectors.set(t, values.slice(i * H, (i + 1) * H)));
       }

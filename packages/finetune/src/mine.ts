@@ -6,7 +6,7 @@
  */
 import { Bm25Index, charTokens, cosineTopK } from '@retro/eval';
 import { Generator, deriveSeed, permutation } from '@retro/data';
-import { noGrad } from '@retro/tensor';
+import { noGrad, scope } from '@retro/tensor';
 import type { Triple } from './data/readers.js';
 import type { TextEncoder } from './encoder.js';
 
@@ -99,7 +99,7 @@ export function embeddingRanker(encoder: TextEncoder, batchSize = 64): Ranker {
         let dim = 0;
         for (let start = 0; start < order.length; start += batchSize) {
           const idx = order.slice(start, start + batchSize);
-          const values = encoder.embed(idx.map((i) => texts[i])).toFloat32Array();
+          const values = scope(() => encoder.embed(idx.map((i) => texts[i])).toFloat32Array());
           dim = values.length / idx.length;
           idx.forEach((i, b) => (rows[i] = values.slice(b * dim, (b + 1) * dim)));
         }

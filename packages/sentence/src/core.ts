@@ -3,6 +3,7 @@
  * [N] -> row-major vectors [N, D]. Imports no Node built-in (browsers and workers run it).
  */
 import { encoderFromMemory, type BertModel, type RobertaModel } from '@retro/bert';
+import { scope } from '@retro/tensor';
 import { AutoTokenizer, type AnyTokenizer } from '@retro/data/tokenizers';
 import type { ModelFolder } from './files.js';
 
@@ -96,7 +97,7 @@ export class EncoderCore {
   /** texts [N] -> vectors [N, D] row-major (texts longer than maxLength tokens are truncated). */
   encodeBatch(texts: readonly string[], settings: BatchSettings): Float32Array {
     if (texts.length === 0) return new Float32Array(0);
-    const vectors = this.model.encode([...texts], { tokenizer: this.tokenizer, batchSize: texts.length, ...settings });
-    return vectors.toFloat32Array();
+    // Host values out, the embeddings tensor freed (device backends).
+    return scope(() => this.model.encode([...texts], { tokenizer: this.tokenizer, batchSize: texts.length, ...settings }).toFloat32Array());
   }
 }

@@ -1,4 +1,5 @@
 import { AutoModel, type BertModel } from '@retro/bert';
+import { scope } from '@retro/tensor';
 import { readFolderPooling } from '@retro/sentence';
 import type { AnyTokenizer } from '@retro/data';
 import { loadTokenizer } from './tokenizer.js';
@@ -34,14 +35,17 @@ export async function openEncoder(dir: string, options: EncoderSessionOptions): 
     tokenizer,
     pooling,
     embed(texts) {
-      const embeddings = model.encode([...texts], {
-        tokenizer,
-        batchSize: options.batchSize,
-        maxLength: options.maxLength,
-        pooling,
-        normalize: options.normalize,
+      // Host values out, the embeddings tensor freed (device backends).
+      return scope(() => {
+        const embeddings = model.encode([...texts], {
+          tokenizer,
+          batchSize: options.batchSize,
+          maxLength: options.maxLength,
+          pooling,
+          normalize: options.normalize,
+        });
+        return { vectors: embeddings.toFloat32Array(), dim: embeddings.shape[1] };
       });
-      return { vectors: embeddings.toFloat32Array(), dim: embeddings.shape[1] };
     },
   };
 }
