@@ -207,7 +207,7 @@ export function loadPretrainedTensors(
             `(from config.json: ${describeConfig(model.config)})`,
         );
       }
-      parameter.assign(checkFinite(toFloat32(raw, raw.file, checkpointName), raw.file, checkpointName));
+      parameter.assign(checkFinite(toFloat32(raw, raw.file, checkpointName), raw.file, checkpointName), { disposePrevious: true });
       loaded.push(name);
       used.add(checkpointName);
     }

@@ -188,14 +188,20 @@ export class Tensor {
     this.grad = null;
   }
 
-  /** Overwrites this tensor's values (used by optimizers and checkpoint loading). Shapes must match. */
-  assign(values: Float32Array | Tensor): void {
+  /**
+   * Overwrites this tensor's values (used by optimizers and checkpoint loading). Shapes must match.
+   * The tensor gets new storage; `disposePrevious` frees the old one now (device memory) rather
+   * than leaving it to GC: for loaders, which own the parameters they fill and hold no view of them.
+   */
+  assign(values: Float32Array | Tensor, options: { disposePrevious?: boolean } = {}): void {
     const source = values instanceof Tensor ? values.toFloat32Array() : values;
     if (source.length !== this.size) {
       throw new Error(`assign: ${source.length} values for a tensor of shape ${formatShape(this.shape)}`);
     }
     const backend = getBackend();
+    const previous = this.info;
     this.info = { storage: backend.fromHost(new Float32Array(source)), shape: this.shape, dtype: 'float32', backend: backend.name };
+    if (options.disposePrevious && previous.storage !== this.info.storage) getBackendByName(previous.backend).dispose?.(previous);
   }
 
   /** Moves storage to the active backend (no-op if already there). */

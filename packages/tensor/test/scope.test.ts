@@ -3,7 +3,7 @@
  * that frees device memory (gpujs webgpu on a counting device) and on cpu, where scopes free nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, backendMemory, keep, mul, scope, scopeDepth, sum, tensor, zeros, type Tensor } from '../src/index.js';
+import { add, backendMemory, keep, Linear, mul, scope, scopeDepth, sum, tensor, zeros, type Tensor } from '../src/index.js';
 import { useCountingWebgpu, type CountingBackend } from './helpers/counting.js';
 
 const disposed = (t: Tensor): boolean => (t.info.storage as { disposed?: boolean }).disposed === true;
@@ -113,6 +113,16 @@ describe('scope on a backend that frees device memory (counting webgpu)', () => 
         tensor([1, 2]);
       }),
     ).toThrow(/returned a Promise; a scope must be synchronous/);
+    expect(live()).toBe(before);
+  });
+
+  it('loading a state dict frees the weights it replaces (no second copy of the model left to GC)', () => {
+    const before = live();
+    const layer = new Linear(3, 2);
+    const modelBytes = live() - before;
+    layer.loadStateDict(new Map([['weight', { shape: [2, 3], data: new Float32Array(6).fill(0.5) }], ['bias', { shape: [2], data: new Float32Array(2) }]]));
+    expect(live() - before).toBe(modelBytes);
+    for (const [, p] of layer.namedParameters()) p.dispose();
     expect(live()).toBe(before);
   });
 

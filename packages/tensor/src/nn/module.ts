@@ -99,7 +99,7 @@ export abstract class Module {
       if (!shapesEqual(value.shape, tensor.shape)) {
         throw new Error(`loadStateDict${source}: tensor '${name}' has shape ${formatShape(value.shape)}, expected ${formatShape(tensor.shape)}`);
       }
-      tensor.assign(value.data);
+      tensor.assign(value.data, { disposePrevious: true });
     }
     const unexpected = [...values.keys()].filter((name) => !own.has(name));
     if (options.strict && (missing.length > 0 || unexpected.length > 0)) {
