@@ -2,6 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { recordLines } from '@retro/common';
 
 export interface InputText {
   /** The "id" field of a JSONL object, else the 1-based line number. */
@@ -42,12 +43,10 @@ function parseLine(line: string, lineNumber: number, format: InputFormat, source
 export function readTexts(path: string, textField: string): InputText[] {
   const format = inputFormat(path);
   const texts: InputText[] = [];
-  readFileSync(path, 'utf8')
-    .split(/\r?\n/)
-    .forEach((line, index) => {
-      const item = parseLine(line, index + 1, format, path, textField);
-      if (item) texts.push(item);
-    });
+  for (const { line, text } of recordLines(readFileSync(path, 'utf8'))) {
+    const item = parseLine(text, line, format, path, textField);
+    if (item) texts.push(item);
+  }
   return texts;
 }
 

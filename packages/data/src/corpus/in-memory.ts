@@ -3,6 +3,7 @@
  * same formats, record checks and issue reports as `readDocuments`, without a file system.
  * Meant for files that fit in memory; use `readDocuments` to stream big ones.
  */
+import { recordLines } from '@retro/common';
 import { formatFromHead } from './format-of.js';
 import { checkObjectRecord, checkTextLine, type RecordCheck } from './records.js';
 import type { CorpusDocument, CorpusFormat, CorpusIssue } from './types.js';
@@ -49,20 +50,22 @@ export function documentsFromText(text: string, file: string, options: { format?
     parsed.forEach((value, index) => take(checkObjectRecord(value, format, file, index), index));
     return out;
   }
-  const lines = body.split(/\r?\n/);
-  lines.forEach((line, index) => {
-    if (line.trim().length === 0) return;
-    if (format === 'text') return take(checkTextLine(line, file, index), index);
+  for (const { line, text: record, last } of recordLines(body)) {
+    const index = line - 1;
+    if (format === 'text') {
+      take(checkTextLine(record, file, index), index);
+      continue;
+    }
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(record);
     } catch (error) {
       out.records++;
-      const kind = index === lines.length - 1 ? 'truncated' : 'syntax';
-      out.issues.push({ kind, file, index, message: `line ${index + 1} is not valid JSON: ${(error as Error).message}`, fatalToFile: false });
-      return;
+      const kind = last ? 'truncated' : 'syntax';
+      out.issues.push({ kind, file, index, message: `line ${line} is not valid JSON: ${(error as Error).message}`, fatalToFile: false });
+      continue;
     }
     take(checkObjectRecord(value, format, file, index), index);
-  });
+  }
   return out;
 }

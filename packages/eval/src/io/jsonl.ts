@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { recordLines } from '@retro/common';
 
 /** One parsed JSONL record and where it came from, so later field checks can name file:line. */
 export interface JsonlRecord {
@@ -22,21 +23,18 @@ export function readText(file: string, caller: string): string {
  * anything else that is not a JSON object is an error naming `file:line`.
  */
 export function readJsonl(file: string, caller: string): JsonlRecord[] {
-  const lines = readText(file, caller).split('\n');
   const out: JsonlRecord[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
+  for (const { line, text } of recordLines(readText(file, caller))) {
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${caller}: ${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      throw new Error(`${caller}: ${file}:${line}: invalid JSON (${(err as Error).message})`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`${caller}: ${file}:${i + 1}: expected a JSON object, found ${describe(value)}`);
+      throw new Error(`${caller}: ${file}:${line}: expected a JSON object, found ${describe(value)}`);
     }
-    out.push({ value: value as Record<string, unknown>, line: i + 1 });
+    out.push({ value: value as Record<string, unknown>, line });
   }
   return out;
 }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { recordLines } from '@retro/common';
 import { readText } from '../io/jsonl.js';
 import { TASK_KINDS, type TaskKind } from '../types.js';
 import { loadRerankingTask, type RerankingTask } from './reranking.js';
@@ -67,7 +68,7 @@ function layoutList(): string {
  */
 export function detectJsonlTaskKind(file: string, caller = 'detectTaskKind'): TaskKind {
   const text = readText(file, caller);
-  const line = text.split('\n').find((l) => l.trim() !== '');
+  const line = recordLines(text)[0]?.text;
   if (line === undefined) throw new Error(`${caller}: ${file} is empty; expected one of: ${layoutList()}`);
   let record: unknown;
   try {
