@@ -1,4 +1,6 @@
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { syncDirectory } from '@retro/common';
+import { dirname } from 'node:path';
 
 /**
  * NPY v1.0 bytes for a float32 C-order matrix [rows, cols]: magic, u16 header length, a Python
@@ -92,15 +94,24 @@ export class VectorWriter {
     this.rows += ids.length;
   }
 
-  /** Patches the NPY header, closes and renames the files into place; returns the paths written. */
+  /**
+   * Patches the NPY header, fsyncs, closes and renames the files into place, then fsyncs the
+   * folder (as @retro/common's writeFileAtomic does for whole files); returns the paths written.
+   */
   finish(): string[] {
     if (this.format === 'npy') writeSync(this.fd, npyHeader([this.rows, this.dim], VectorWriter.HEADER_BYTES), 0, VectorWriter.HEADER_BYTES, 0);
+    fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.tmp, this.path);
-    if (this.idsFd === null) return [this.path];
-    closeSync(this.idsFd);
-    renameSync(this.idsTmp!, idsPathFor(this.path));
-    return [this.path, idsPathFor(this.path)];
+    const written = [this.path];
+    if (this.idsFd !== null) {
+      fsyncSync(this.idsFd);
+      closeSync(this.idsFd);
+      renameSync(this.idsTmp!, idsPathFor(this.path));
+      written.push(idsPathFor(this.path));
+    }
+    syncDirectory(dirname(this.path));
+    return written;
   }
 
   /** Removes the temporary files (after a failure). */
