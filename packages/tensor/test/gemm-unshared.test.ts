@@ -31,6 +31,7 @@ describe('gemm on unshared memory', () => {
   it.skipIf(!simdSupported())('runs single-threaded, grows memory across products and stays correct', () => {
     setGemmOptions({ threads: 2, wasmMinMacs: 0, parallelMinMacs: 0 });
     expect(gemmInfo().threads).toBe(1);
+    expect(gemmInfo()).toMatchObject({ workers: 'none', singleThreadReason: expect.stringMatching(/SharedArrayBuffer/) });
     // Growing sizes force memory.grow, which detaches unshared buffers; views must follow.
     for (const [m, k, n] of [
       [3, 5, 7],

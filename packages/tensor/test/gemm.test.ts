@@ -130,6 +130,14 @@ describe('gemm against a float64 reference', () => {
     const info = gemmInfo();
     expect(info.simd).toBe(simdSupported());
     expect(info.threads).toBeGreaterThanOrEqual(1);
+    // Node with shared memory: helpers are worker_threads; otherwise the reason is named.
+    if (info.simd && typeof SharedArrayBuffer === 'function' && process.env.RETRO_GEMM_SHARED !== '0') {
+      expect(info.workers).toBe('worker_threads');
+      expect(info.singleThreadReason).toBeUndefined();
+    } else {
+      expect(info.workers).toBe('none');
+      expect(info.singleThreadReason).toMatch(/\w/);
+    }
     expect(() => setGemmThreads(0)).toThrow(/threads/);
     expect(() => setGemmThreads(1.5)).toThrow(/threads/);
   });

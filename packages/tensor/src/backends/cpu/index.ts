@@ -11,7 +11,7 @@ import { activationKernels } from './activations.js';
 import { attentionKernels } from './attention.js';
 
 export { setCpuGemm, getCpuGemm, plainGemm, type Gemm, type GemmArgs } from './matmul.js';
-export { gemm, gemmInfo, setGemmThreads, shutdownGemm } from './gemm/index.js';
+export { gemm, gemmInfo, gemmLastRun, gemmReady, setGemmOptions, setGemmThreads, shutdownGemm, type GemmInfo, type GemmOptions } from './gemm/index.js';
 
 let registered = false;
 

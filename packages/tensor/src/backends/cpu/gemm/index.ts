@@ -15,8 +15,10 @@ import {
   envVar,
   nodeBuiltin,
   relaxedSupported,
+  sharedMemorySupported,
   simdSupported,
   wasmRuntime,
+  workerHost,
   type GemmKernel,
   type WasmRuntime,
 } from './runtime.js';
@@ -80,16 +82,26 @@ function hostThreads(): number {
   const fromEnv = Number(envVar('RETRO_GEMM_THREADS'));
   if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv;
   const os = nodeBuiltin<{ availableParallelism?: () => number; cpus?: () => unknown[] }>('node:os');
-  const n = os?.availableParallelism?.() ?? os?.cpus?.().length;
+  const browser = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const n = os?.availableParallelism?.() ?? os?.cpus?.().length ?? browser;
   return n && n >= 1 ? n : 1;
 }
 
-let workersUsable: boolean | undefined;
-/** Workers need shared wasm memory and worker_threads (Node); browsers run single-threaded. */
+/**
+ * Why the GEMM (and the row kernels) run on the calling thread alone whatever the thread option
+ * says, or undefined where workers can help: they need shared wasm memory and a worker host
+ * (Node's worker_threads, or Web Workers in a cross-origin-isolated page).
+ */
+function singleThreadReason(): string | undefined {
+  if (pool?.failure) return pool.failure;
+  const host = workerHost();
+  if (host.kind === 'none') return host.reason;
+  if (!wasmRuntime().shared) return sharedMemorySupported() ? 'the shared wasm memory could not be reserved' : 'no SharedArrayBuffer here (or RETRO_GEMM_SHARED=0)';
+  return undefined;
+}
+
 function canUseWorkers(): boolean {
-  workersUsable ??=
-    wasmRuntime().shared && nodeBuiltin<{ Worker?: unknown }>('node:worker_threads')?.Worker !== undefined;
-  return workersUsable;
+  return singleThreadReason() === undefined;
 }
 
 /** The kernel `gemm` runs now. */
@@ -104,10 +116,30 @@ function threadCount(): number {
   return options.threads ?? hostThreads();
 }
 
-/** simd: wasm SIMD in use; relaxedSimd: relaxed-SIMD FMA in use; threads: including the caller. */
-export function gemmInfo(): { simd: boolean; relaxedSimd: boolean; threads: number } {
+export interface GemmInfo {
+  /** wasm SIMD in use. */
+  simd: boolean;
+  /** relaxed-SIMD FMA in use. */
+  relaxedSimd: boolean;
+  /** Threads products use, including the caller. */
+  threads: number;
+  /** Where the helper threads come from: 'worker_threads' (Node), 'web-workers' (browsers), or 'none'. */
+  workers: 'worker_threads' | 'web-workers' | 'none';
+  /** Why it runs single-threaded, when it must (no shared memory, no worker host, a worker failed). */
+  singleThreadReason?: string;
+}
+
+export function gemmInfo(): GemmInfo {
   const kernel = activeGemmKernel();
-  return { simd: kernel !== 'js', relaxedSimd: kernel === 'relaxed', threads: threadCount() };
+  const reason = kernel === 'js' ? 'no wasm SIMD: the plain JS kernel runs on the calling thread' : singleThreadReason();
+  const host = workerHost().kind;
+  return {
+    simd: kernel !== 'js',
+    relaxedSimd: kernel === 'relaxed',
+    threads: threadCount(),
+    workers: reason !== undefined ? 'none' : host === 'node' ? 'worker_threads' : 'web-workers',
+    ...(reason !== undefined ? { singleThreadReason: reason } : {}),
+  };
 }
 
 /**
@@ -166,7 +198,7 @@ function ensurePool(rt: WasmRuntime, workers: number): WorkerPool {
 
 /**
  * Threads the non-GEMM kernels' row jobs may use (the GEMM's count, including the caller), or 1
- * where workers cannot run (no shared memory or worker_threads: browsers run single-threaded).
+ * where workers cannot run (no shared memory or worker host; see gemmInfo().singleThreadReason).
  */
 export function kernelThreads(): number {
   if (!simdSupported() || !canUseWorkers()) return 1;
@@ -185,6 +217,7 @@ export function kernelPool(threads: number): { runtime: WasmRuntime; pool: Worke
  * of threads products will use; rejects if a worker could not start.
  */
 export async function gemmReady(): Promise<number> {
+  if (pool?.failure) throw new Error(`gemmReady: ${pool.failure}`);
   const threads = threadCount();
   const kernel = activeGemmKernel();
   if (threads > 1 && kernel !== 'js') {

@@ -75,6 +75,32 @@ export function sharedMemorySupported(): boolean {
   return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object';
 }
 
+/**
+ * Where GEMM helper threads come from: Node's worker_threads, a browser's Web Workers (only when
+ * cross-origin isolated: a shared WebAssembly.Memory can be posted to a worker only then), or
+ * nowhere, with the reason (the caller then runs single-threaded and says so).
+ */
+export type WorkerHost = { kind: 'node' } | { kind: 'web' } | { kind: 'none'; reason: string };
+
+let hostCache: WorkerHost | undefined;
+
+export function workerHost(): WorkerHost {
+  // The answer cannot change during a context's life (isolation is decided when it is created).
+  return (hostCache ??= findWorkerHost());
+}
+
+function findWorkerHost(): WorkerHost {
+  if (nodeBuiltin<{ Worker?: unknown }>('node:worker_threads')?.Worker !== undefined) return { kind: 'node' };
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; crossOriginIsolated?: boolean; URL?: { createObjectURL?: unknown } };
+  if (typeof g.Worker !== 'function' || typeof g.Blob !== 'function' || typeof g.URL?.createObjectURL !== 'function') {
+    return { kind: 'none', reason: 'no worker_threads or Web Workers in this context' };
+  }
+  if (g.crossOriginIsolated !== true) {
+    return { kind: 'none', reason: 'not cross-origin isolated (serve the page with COOP: same-origin and COEP: require-corp), so no shared memory for Web Workers' };
+  }
+  return { kind: 'web' };
+}
+
 /** The memory all threads share and the modules compiled for it, one per kernel variant. */
 export interface WasmRuntime {
   readonly memory: WebAssembly.Memory;
