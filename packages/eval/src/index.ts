@@ -26,7 +26,7 @@ export { Bm25Index, type Bm25Options } from './lexical/bm25.js';
 export { evaluateBm25, type Bm25EvalOptions } from './lexical/evaluate-bm25.js';
 export { formatTable, toJSON, writeResults, mainAverage, slug, type TableOptions } from './report.js';
 export { CMTEB_LITE_REFERENCE } from './reference.js';
-export { readJsonl, FieldReader, type JsonlRecord } from './io/jsonl.js';
+export { readJsonl, parseJsonl, FieldReader, type JsonlRecord } from './io/jsonl.js';
 export {
   discoverTasks,
   detectJsonlTaskKind,

@@ -1,7 +1,7 @@
 export { pool, l2Normalize, NORM_EPS, type Pooling } from './pooling.js';
 export { infoNce, type InfoNceOptions } from './losses/infonce.js';
 export { cosent, type CosentOptions } from './losses/cosent.js';
-export { readTriples, readScoredPairs, readTitlePairs, type Triple, type ScoredPair, type TitlePairOptions } from './data/readers.js';
+export { readTriples, readScoredPairs, parseTriples, parseScoredPairs, readTitlePairs, type Triple, type ScoredPair, type TitlePairOptions } from './data/readers.js';
 export { TripleStream, PairStream, type TripleBatch, type PairBatch, type ContrastiveBatch, type StreamState, type TripleStreamOptions, type TokenCounter } from './data/batches.js';
 export { TextEncoder, DEFAULT_MAX_LENGTH, loadEncoderModel, loadTokenizerFrom, tokenizerFilesIn, type TextEncoderOptions } from './encoder.js';
 export { gradCacheStep, type EmbedFn, type GradCacheOptions } from './grad-cache.js';

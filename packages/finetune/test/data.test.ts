@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PairStream, TripleStream, readScoredPairs, readTitlePairs, readTriples } from '../src/index.js';
+import { PairStream, TripleStream, parseScoredPairs, parseTriples, readScoredPairs, readTitlePairs, readTriples } from '../src/index.js';
 import { tempDir } from '../../../test-support/tiny-bert.js';
 
 function file(name: string, text: string): string {
@@ -31,6 +31,14 @@ describe('readers name file, line and field', () => {
     const path = file('p.jsonl', '{"sentence1":"a","sentence2":"b","score":4.5}\n{"sentence1":"a","sentence2":"b","score":"4"}\n');
     expect(() => readScoredPairs(path)).toThrow(/p\.jsonl:2: field "score": expected a finite number, found string "4"/);
     expect(() => readScoredPairs(file('e.jsonl', '\n'))).toThrow(/e\.jsonl: no records/);
+  });
+  it('parse*: the same records and errors from text in memory (a browser\'s dropped file), a BOM dropped', () => {
+    const triples = '\ufeff{"query":"q1","pos":["p1"],"neg":["n1"]}\n{"query":"q2","pos":["p2"]}\n';
+    expect(parseTriples(triples, 'drop/t.jsonl')).toEqual(readTriples(file('t.jsonl', triples)));
+    expect(() => parseTriples('{"query":"q","pos":[]}\n', 'drop/t.jsonl')).toThrow(/drop\/t\.jsonl:1: field "pos": expected at least one positive/);
+    const pairs = '{"sentence1":"a","sentence2":"b","score":4.5}\n';
+    expect(parseScoredPairs(pairs, 'p.jsonl')).toEqual([{ sentence1: 'a', sentence2: 'b', score: 4.5 }]);
+    expect(() => parseScoredPairs('{"sentence1":"a","sentence2":"b"}\n', 'drop/p.jsonl')).toThrow(/drop\/p\.jsonl:1: field "score": expected a finite number, found nothing/);
   });
   it('title pairs: news only by default, short titles dropped, a repeated headline cut from the content', async () => {
     const records = [

@@ -23,11 +23,16 @@ export function readText(file: string, caller: string): string {
  * anything else that is not a JSON object is an error naming `file:line`.
  */
 export function readJsonl(file: string, caller: string): JsonlRecord[] {
+  return parseJsonl(readText(file, caller), file, caller);
+}
+
+/** `readJsonl` over text already in memory (a browser's dropped file); `file` names it in errors. */
+export function parseJsonl(text: string, file: string, caller: string): JsonlRecord[] {
   const out: JsonlRecord[] = [];
-  for (const { line, text } of recordLines(readText(file, caller))) {
+  for (const { line, text: record } of recordLines(text)) {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(record);
     } catch (err) {
       throw new Error(`${caller}: ${file}:${line}: invalid JSON (${(err as Error).message})`);
     }

@@ -5,7 +5,7 @@
  * - scored pairs: text2vec's `{"sentence1", "sentence2", "score"}` JSONL (CoSENT, dev sets);
  * - title pairs: a WuDao corpus's `title` -> `content` (unsupervised warm-up).
  */
-import { FieldReader, readJsonl } from '@retro/eval';
+import { FieldReader, parseJsonl, readJsonl, type JsonlRecord } from '@retro/eval';
 import { readDocuments } from '@retro/data';
 
 export interface Triple {
@@ -29,9 +29,18 @@ function nonEmpty(fields: FieldReader, line: number, field: string, value: strin
 
 /** `{"query": str, "pos": [str, ..] (>= 1), "neg": [str, ..] (optional)}` per line. */
 export function readTriples(file: string): Triple[] {
+  return triplesOf(readJsonl(file, 'readTriples'), file);
+}
+
+/** `readTriples` over JSONL text already in memory (a browser's dropped file); `name` names it in errors. */
+export function parseTriples(text: string, name: string): Triple[] {
+  return triplesOf(parseJsonl(text, name, 'readTriples'), name);
+}
+
+function triplesOf(records: JsonlRecord[], file: string): Triple[] {
   const caller = 'readTriples';
   const fields = new FieldReader(caller, file);
-  const out = readJsonl(file, caller).map((rec) => {
+  const out = records.map((rec) => {
     const query = nonEmpty(fields, rec.line, 'query', fields.string(rec, 'query'));
     const pos = fields.stringArray(rec, 'pos');
     if (pos.length === 0) fields.fail(rec.line, 'pos', 'at least one positive', pos);
@@ -46,9 +55,18 @@ export function readTriples(file: string): Triple[] {
 
 /** `{"sentence1": str, "sentence2": str, "score": number}` per line. */
 export function readScoredPairs(file: string): ScoredPair[] {
+  return scoredPairsOf(readJsonl(file, 'readScoredPairs'), file);
+}
+
+/** `readScoredPairs` over JSONL text already in memory; `name` names it in errors. */
+export function parseScoredPairs(text: string, name: string): ScoredPair[] {
+  return scoredPairsOf(parseJsonl(text, name, 'readScoredPairs'), name);
+}
+
+function scoredPairsOf(records: JsonlRecord[], file: string): ScoredPair[] {
   const caller = 'readScoredPairs';
   const fields = new FieldReader(caller, file);
-  const out = readJsonl(file, caller).map((rec) => ({
+  const out = records.map((rec) => ({
     sentence1: nonEmpty(fields, rec.line, 'sentence1', fields.string(rec, 'sentence1')),
     sentence2: nonEmpty(fields, rec.line, 'sentence2', fields.string(rec, 'sentence2')),
     score: fields.finiteNumber(rec, 'score'),
