@@ -13,7 +13,9 @@
  * `chinese-poetry` npm package) are written next to the bundle.
  *
  * The server (127.0.0.1 only) sends COOP/COEP headers, so the page is cross-origin isolated
- * (SharedArrayBuffer available); it serves files only, all computation runs in the page.
+ * (SharedArrayBuffer available: the cpu backend runs on every core through Web Workers); it serves
+ * files only, all computation runs in the page. The build writes the same headers to dist/_headers
+ * for static hosts that read one.
  */
 import { builtinModules, createRequire } from 'node:module';
 import { createServer } from 'node:http';
@@ -27,7 +29,7 @@ const root = resolve(here, '../..');
 const require = createRequire(join(here, 'package.json'));
 const esbuild = require('esbuild');
 
-const PACKAGES = ['common', 'tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval'];
+const PACKAGES = ['common', 'random', 'tensor', 'bert', 'data', 'enhanced-decoder', 'train', 'eval', 'finetune'];
 /** Imports the page never runs: Node built-ins and native/stream-only dependencies. */
 const NODE_ONLY = [/^node:/, new RegExp(`^(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`), /^@node-rs\/jieba/, /^stream-json/];
 
@@ -106,9 +108,19 @@ function buildOptions(out) {
   };
 }
 
+/** The headers that make the page cross-origin isolated (SharedArrayBuffer, so the cpu backend's Web Workers). */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
 function copyStatic(out) {
   mkdirSync(out, { recursive: true });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(here, 'src', file), join(out, file));
+  // Static hosts that read a _headers file (Netlify, Cloudflare Pages) send these with every file;
+  // for others see the README (without them the cpu backend runs on one thread and says so).
+  writeFileSync(join(out, '_headers'), `/*\n${Object.entries(ISOLATION_HEADERS).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.txt': 'text/plain; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
@@ -118,12 +130,7 @@ export function serveStatic(out, port) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = normalize(join(out, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)));
-    const headers = {
-      'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-    };
+    const headers = { 'cache-control': 'no-store', ...ISOLATION_HEADERS };
     if (!path.startsWith(out + sep) || !existsSync(path) || !statSync(path).isFile()) {
       res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end(`not found: ${url.pathname}`);
       return;

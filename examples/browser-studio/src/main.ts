@@ -3,7 +3,7 @@
  * it reports. It holds no model state, so a throttled hidden tab loses nothing: the worker keeps
  * training and the page redraws from its latest messages when it runs again.
  */
-import type { BackendRequest, FromWorker, InputFile, StepReport, ToWorker, TrainState } from './protocol.js';
+import type { BackendRequest, FromWorker, InputFile, Phase, StepReport, ToWorker, TrainState } from './protocol.js';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 
@@ -20,7 +20,7 @@ function send(message: ToWorker, transfer: Transferable[] = []): void {
 }
 
 // ---- errors, per panel ------------------------------------------------------------------------
-const PANELS = ['backend', 'model', 'corpus', 'train', 'export', 'search'];
+const PANELS = ['backend', 'model', 'corpus', 'train', 'finetune', 'export', 'search'];
 function showError(where: string, message: string): void {
   const box = document.getElementById(`error-${where}`) ?? element('error-train');
   box.textContent = message;
@@ -32,52 +32,78 @@ function clearError(where: string): void {
 }
 
 // ---- what the page knows ----------------------------------------------------------------------
+/** What the page knows of one phase's runs (pretraining, fine-tuning). */
+interface PhaseView {
+  state: TrainState;
+  lastStep: StepReport | null;
+  /** Every step reported for the current model (the worker keeps the same list for metrics.jsonl). */
+  steps: StepReport[];
+  pendingPlot: string | null;
+}
+const phaseView = (): PhaseView => ({ state: 'idle', lastStep: null, steps: [], pendingPlot: null });
+
 const ui = {
   hasModel: false,
   hasCorpus: false,
-  train: 'idle' as TrainState,
-  lastStep: null as StepReport | null,
-  /** Every step reported for the current model (the worker keeps the same list for metrics.jsonl). */
-  steps: [] as StepReport[],
+  hasPairs: false,
+  phases: { pretrain: phaseView(), finetune: phaseView() } as Record<Phase, PhaseView>,
   backend: '',
-  pendingPlot: null as string | null,
-  logitRequests: new Map<number, (value: { shape: number[]; data: Float32Array }) => void>(),
+  requests: new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>(),
   nextRequest: 1,
   /** Every message type received, in order (for automation and debugging). */
   events: [] as string[],
+  /** document.visibilityState at each change, in order (automation: a hidden tab loses nothing). */
+  visibility: [] as string[],
+};
+
+/** The element ids of each phase's panel. */
+const PHASE_IDS: Record<Phase, { status: string; plot: string; start: string; pause: string; resume: string; stop: string; verb: string }> = {
+  pretrain: { status: 'train-status', plot: 'loss-plot', start: 'train-start', pause: 'train-pause', resume: 'train-resume', stop: 'train-stop', verb: 'Training' },
+  finetune: { status: 'finetune-status', plot: 'finetune-plot', start: 'finetune-start', pause: 'finetune-pause', resume: 'finetune-resume', stop: 'finetune-stop', verb: 'Fine-tuning' },
 };
 
 function refreshButtons(): void {
-  const running = ui.train === 'running' || ui.train === 'paused';
-  element<HTMLButtonElement>('train-start').disabled = running || !ui.hasModel || !ui.hasCorpus;
-  element<HTMLButtonElement>('train-pause').disabled = ui.train !== 'running';
-  element<HTMLButtonElement>('train-resume').disabled = ui.train !== 'paused';
-  element<HTMLButtonElement>('train-stop').disabled = !running;
+  const active = (phase: Phase) => ui.phases[phase].state === 'running' || ui.phases[phase].state === 'paused';
+  const running = active('pretrain') || active('finetune');
+  for (const phase of ['pretrain', 'finetune'] as const) {
+    const ids = PHASE_IDS[phase];
+    const view = ui.phases[phase];
+    element<HTMLButtonElement>(ids.start).disabled = running || !ui.hasModel || (phase === 'pretrain' ? !ui.hasCorpus : !ui.hasPairs);
+    element<HTMLButtonElement>(ids.pause).disabled = view.state !== 'running';
+    element<HTMLButtonElement>(ids.resume).disabled = view.state !== 'paused';
+    element<HTMLButtonElement>(ids.stop).disabled = !active(phase);
+  }
   element<HTMLButtonElement>('download').disabled = !ui.hasModel;
   element<HTMLButtonElement>('fresh-create').disabled = running || !ui.hasCorpus;
   element<HTMLSelectElement>('backend-select').disabled = running;
 }
 
-// Drawing waits for a frame: a hidden tab skips frames, not data.
+// Drawing waits for a frame: a hidden tab skips frames, not data (the reports pile up in `ui`).
 let drawScheduled = false;
 function scheduleDraw(): void {
   if (drawScheduled) return;
   drawScheduled = true;
-  requestAnimationFrame(() => {
-    drawScheduled = false;
-    if (ui.pendingPlot) {
-      element('loss-plot').innerHTML = ui.pendingPlot;
-      ui.pendingPlot = null;
+  requestAnimationFrame(draw);
+}
+
+function draw(): void {
+  drawScheduled = false;
+  for (const phase of ['pretrain', 'finetune'] as const) {
+    const view = ui.phases[phase];
+    const ids = PHASE_IDS[phase];
+    if (view.pendingPlot) {
+      element(ids.plot).innerHTML = view.pendingPlot;
+      view.pendingPlot = null;
     }
-    const r = ui.lastStep;
-    if (r && (ui.train === 'running' || ui.train === 'paused')) {
+    const r = view.lastStep;
+    if (r && (view.state === 'running' || view.state === 'paused')) {
       const remaining = Math.max(0, r.totalSteps - r.step);
-      element('train-status').textContent =
-        `${ui.train === 'paused' ? 'Paused' : 'Training'} on ${ui.backend}: step ${r.step}/${r.totalSteps} · loss ${r.loss.toFixed(4)} ` +
-        `(encoder ${r.encoderLoss.toFixed(4)}, decoder ${r.decoderLoss.toFixed(4)}) · ${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s · ` +
+      const losses = phase === 'pretrain' ? `loss ${r.loss.toFixed(4)} (encoder ${r.encoderLoss.toFixed(4)}, decoder ${r.decoderLoss.toFixed(4)})` : `contrastive loss ${r.loss.toFixed(4)}`;
+      element(ids.status).textContent =
+        `${view.state === 'paused' ? 'Paused' : ids.verb} on ${ui.backend}: step ${r.step}/${r.totalSteps} · ${losses} · ${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s · ` +
         `lr ${r.lr.toExponential(2)} · ETA ${formatSeconds((remaining * r.elapsedSeconds) / Math.max(1, r.runStep))}`;
     }
-  });
+  }
 }
 
 function formatSeconds(seconds: number): string {
@@ -125,10 +151,11 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
         `${s.source}: ${s.modelType}, ${s.numLayers} layers, hidden ${s.hiddenSize}, ${s.numHeads} heads, vocab ${s.vocabSize}, ` +
         `${(s.parameters / 1e6).toFixed(2)} M parameters (decoder c_head ${s.hasDecoder ? 'loaded' : 'fresh'}); tokenizer: ${s.tokenizer}` +
         (message.notes.length ? `\n${message.notes.join('\n')}` : '');
-      ui.lastStep = null;
-      ui.steps = [];
-      element('loss-plot').innerHTML = '';
-      element('train-status').textContent = 'Idle.';
+      ui.phases = { pretrain: phaseView(), finetune: phaseView() };
+      for (const phase of ['pretrain', 'finetune'] as const) {
+        element(PHASE_IDS[phase].plot).innerHTML = '';
+        element(PHASE_IDS[phase].status).textContent = 'Idle.';
+      }
       break;
     }
     case 'corpus-progress': {
@@ -155,21 +182,41 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       }
       break;
     }
-    case 'step':
-      ui.lastStep = message.report;
-      ui.steps.push(message.report);
-      if (message.plot) ui.pendingPlot = message.plot;
+    case 'pairs': {
+      ui.hasPairs = true;
+      clearError('finetune');
+      element('pairs-summary').textContent = `${message.records} ${message.kind === 'pairs' ? 'scored pairs' : 'query/passage triples'} from ${message.files.map((f) => `${f.name} (${f.records})`).join(', ')} → ${message.loss}`;
+      break;
+    }
+    case 'step': {
+      const view = ui.phases[message.report.phase];
+      view.lastStep = message.report;
+      view.steps.push(message.report);
+      if (message.plot) view.pendingPlot = message.plot;
       scheduleDraw();
       break;
-    case 'train-state':
-      ui.train = message.state;
-      if (message.plot) ui.pendingPlot = message.plot;
-      if (message.state === 'failed') showError('train', `Training failed: ${message.message}`);
+    }
+    case 'train-state': {
+      const view = ui.phases[message.phase];
+      const ids = PHASE_IDS[message.phase];
+      view.state = message.state;
+      if (message.plot) view.pendingPlot = message.plot;
+      if (message.state === 'failed') showError(message.phase === 'pretrain' ? 'train' : 'finetune', `${ids.verb} failed: ${message.message}`);
       if (message.state === 'done' || message.state === 'idle') {
-        const r = ui.lastStep;
-        element('train-status').textContent =
+        const r = view.lastStep;
+        element(ids.status).textContent =
           message.state === 'idle' ? 'Idle.' : `Done (${message.message}) on ${ui.backend}${r ? `: step ${r.step}, loss ${r.loss.toFixed(4)}, ${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s` : ''}`;
       }
+      if (message.phase === 'finetune' && message.state === 'done' && view.lastStep) {
+        // Search embeds with what was trained: the fine-tuned pooling, re-indexed on the next search.
+        element<HTMLSelectElement>('search-pooling').value = element<HTMLSelectElement>('finetune-pooling').value;
+        element('index-status').textContent = 'The model changed: the documents are re-embedded on the next search.';
+      }
+      scheduleDraw();
+      break;
+    }
+    case 'plot':
+      ui.phases[message.phase].pendingPlot = message.plot;
       scheduleDraw();
       break;
     case 'export':
@@ -198,10 +245,20 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     }
     case 'logits':
-      ui.logitRequests.get(message.requestId)?.({ shape: message.shape, data: message.data });
-      ui.logitRequests.delete(message.requestId);
+      ui.requests.get(message.requestId)?.resolve({ shape: message.shape, data: Array.from(message.data), gemm: message.gemm });
+      ui.requests.delete(message.requestId);
       break;
+    case 'gemm': {
+      const { type: _type, requestId, ...info } = message;
+      ui.requests.get(requestId)?.resolve(info);
+      ui.requests.delete(requestId);
+      break;
+    }
     case 'error':
+      if (message.requestId !== undefined) {
+        ui.requests.get(message.requestId)?.reject(new Error(message.message));
+        ui.requests.delete(message.requestId);
+      }
       showError(PANELS.includes(message.where) ? message.where : 'train', message.message);
       break;
   }
@@ -239,21 +296,21 @@ async function droppedFiles(transfer: DataTransfer): Promise<InputFile[]> {
   return out;
 }
 
-function sendFiles(type: 'load-model' | 'corpus', files: InputFile[]): void {
-  const where = type === 'load-model' ? 'model' : 'corpus';
+type FileKind = 'load-model' | 'corpus' | 'pairs';
+const PANEL_OF: Record<FileKind, string> = { 'load-model': 'model', corpus: 'corpus', pairs: 'finetune' };
+const SUMMARY_OF: Record<FileKind, string> = { 'load-model': 'model-summary', corpus: 'corpus-summary', pairs: 'pairs-summary' };
+
+function sendFiles(type: FileKind, files: InputFile[]): void {
+  const where = PANEL_OF[type];
   if (files.length === 0) return showError(where, 'no files were given');
   clearError(where);
   const transfer = files.map((f) => f.bytes.buffer);
-  if (type === 'load-model') {
-    element('model-summary').textContent = `Loading ${files.length} files…`;
-    send({ type, files }, transfer);
-  } else {
-    element('corpus-summary').textContent = `Reading ${files.length} files…`;
-    send({ type, files, maxLength: numberOf('max-length') }, transfer);
-  }
+  element(SUMMARY_OF[type]).textContent = `${type === 'load-model' ? 'Loading' : 'Reading'} ${files.length} files…`;
+  if (type === 'corpus') send({ type, files, maxLength: numberOf('max-length') }, transfer);
+  else send({ type, files }, transfer);
 }
 
-function dropZone(zoneId: string, type: 'load-model' | 'corpus'): void {
+function dropZone(zoneId: string, type: FileKind): void {
   const zone = element(zoneId);
   zone.addEventListener('dragover', (event) => {
     event.preventDefault();
@@ -263,14 +320,17 @@ function dropZone(zoneId: string, type: 'load-model' | 'corpus'): void {
   zone.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('over');
-    if (event.dataTransfer) droppedFiles(event.dataTransfer).then((files) => sendFiles(type, files), (error) => showError(type === 'load-model' ? 'model' : 'corpus', String(error)));
+    if (event.dataTransfer) droppedFiles(event.dataTransfer).then((files) => sendFiles(type, files), (error) => showError(PANEL_OF[type], String(error)));
   });
 }
 
 dropZone('model-drop', 'load-model');
 dropZone('corpus-drop', 'corpus');
-for (const [id, type] of [['model-files', 'load-model'], ['model-folder', 'load-model'], ['corpus-files', 'corpus']] as const) {
+dropZone('pairs-drop', 'pairs');
+for (const [id, type] of [['model-files', 'load-model'], ['model-folder', 'load-model'], ['corpus-files', 'corpus'], ['pairs-files', 'pairs']] as const) {
   input(id).addEventListener('change', async () => {
+    // At once, not after reading: a test (or a user) must not see the previous file's error as this one's.
+    clearError(PANEL_OF[type]);
     const files = input(id).files;
     if (files) sendFiles(type, await readFiles(files));
     input(id).value = '';
@@ -284,10 +344,24 @@ async function fetchDemo(path: string): Promise<Uint8Array> {
 }
 
 element('corpus-demo').addEventListener('click', () => {
+  clearError('corpus');
   fetchDemo('demo/corpus.json').then((bytes) => sendFiles('corpus', [{ name: 'demo/corpus.json', bytes }]), (error) => showError('corpus', String(error.message ?? error)));
 });
+element('pairs-demo').addEventListener('click', () => {
+  clearError('finetune');
+  fetchDemo('demo/pairs.jsonl').then((bytes) => sendFiles('pairs', [{ name: 'demo/pairs.jsonl', bytes }]), (error) => showError('finetune', String(error.message ?? error)));
+});
 element('search-demo').addEventListener('click', () => {
+  clearError('search');
   fetchDemo('demo/documents.txt').then((bytes) => (element<HTMLTextAreaElement>('search-documents').value = new TextDecoder().decode(bytes)), (error) => showError('search', String(error.message ?? error)));
+});
+
+// ---- hidden tab -------------------------------------------------------------------------------
+// The worker trains on regardless (its loop yields through a MessageChannel, which browsers do not
+// throttle like timers); hidden, it skips making plots nobody sees, and visible again it sends them.
+document.addEventListener('visibilitychange', () => {
+  ui.visibility.push(document.visibilityState);
+  send({ type: 'visibility', hidden: document.visibilityState === 'hidden' });
 });
 
 // ---- actions ----------------------------------------------------------------------------------
@@ -324,9 +398,25 @@ element('train-start').addEventListener('click', () => {
     },
   });
 });
-element('train-pause').addEventListener('click', () => send({ type: 'pause' }));
-element('train-resume').addEventListener('click', () => send({ type: 'resume' }));
-element('train-stop').addEventListener('click', () => send({ type: 'stop' }));
+for (const phase of ['pretrain', 'finetune'] as const) {
+  element(PHASE_IDS[phase].pause).addEventListener('click', () => send({ type: 'pause' }));
+  element(PHASE_IDS[phase].resume).addEventListener('click', () => send({ type: 'resume' }));
+  element(PHASE_IDS[phase].stop).addEventListener('click', () => send({ type: 'stop' }));
+}
+element('finetune-start').addEventListener('click', () => {
+  clearError('finetune');
+  send({
+    type: 'finetune',
+    settings: {
+      steps: numberOf('finetune-steps'),
+      batchSize: numberOf('finetune-batch'),
+      lr: numberOf('finetune-lr'),
+      temperature: numberOf('finetune-temperature'),
+      pooling: element<HTMLSelectElement>('finetune-pooling').value as 'cls' | 'mean',
+      seed: numberOf('train-seed'),
+    },
+  });
+});
 element('download').addEventListener('click', () => send({ type: 'export' }));
 
 element('search-index').addEventListener('click', () => {
@@ -345,13 +435,33 @@ input('search-query').addEventListener('keydown', (event) => {
 
 refreshButtons();
 
+/** Sends a request the worker answers with the same requestId. */
+function request(sendIt: (requestId: number) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const requestId = ui.nextRequest++;
+    ui.requests.set(requestId, { resolve, reject });
+    sendIt(requestId);
+  });
+}
+
 /** Automation hook (tests, notebooks): inspect the page's state and the model's MLM logits. */
 (window as unknown as { retroStudio: unknown }).retroStudio = {
-  state: () => ({ hasModel: ui.hasModel, hasCorpus: ui.hasCorpus, train: ui.train, lastStep: ui.lastStep, steps: [...ui.steps], backend: ui.backend, events: [...ui.events] }),
-  logits: (ids: number[][]) =>
-    new Promise((resolve) => {
-      const requestId = ui.nextRequest++;
-      ui.logitRequests.set(requestId, (value) => resolve({ shape: value.shape, data: Array.from(value.data) }));
-      send({ type: 'logits', ids, requestId });
-    }),
+  state: () => {
+    const [pretrain, finetune] = [ui.phases.pretrain, ui.phases.finetune];
+    return {
+      hasModel: ui.hasModel,
+      hasCorpus: ui.hasCorpus,
+      hasPairs: ui.hasPairs,
+      train: pretrain.state,
+      lastStep: pretrain.lastStep,
+      steps: [...pretrain.steps],
+      finetune: { state: finetune.state, steps: [...finetune.steps] },
+      backend: ui.backend,
+      events: [...ui.events],
+      visibility: [...ui.visibility],
+    };
+  },
+  logits: (ids: number[][]) => request((requestId) => send({ type: 'logits', ids, requestId })),
+  /** Sets the cpu GEMM's threads (and optionally its parallel threshold); resolves with gemmInfo's answer. */
+  gemm: (threads: number, parallelMinMacs?: number) => request((requestId) => send({ type: 'gemm', threads, parallelMinMacs, requestId })),
 };

@@ -5,17 +5,18 @@
  * throttle or stop in hidden tabs), so pause/resume/search/download are served mid-run and a
  * hidden tab keeps training.
  */
-import { noGrad, tensor } from '@retro/tensor';
+import { gemmInfo, gemmLastRun, gemmReady, noGrad, setGemmOptions, tensor } from '@retro/tensor';
 import { renderLinePlot } from '@retro/train';
 import type { AnyTokenizer, Chunk, CorpusDocument } from '@retro/data';
 import type { RetroMAEForPretraining } from '@retro/enhanced-decoder';
-import type { FromWorker, StepReport, ToWorker, TrainSettings } from './protocol.js';
+import type { FinetuneSettings, FromWorker, Phase, StepReport, ToWorker, TrainSettings } from './protocol.js';
 import { BackendError, chooseBackend } from './engine/backend.js';
 import { readCorpusFiles, tokenizeDocuments, type FileReport } from './engine/corpus.js';
 import { checkpointZip } from './engine/export.js';
 import { freshModel, loadModelFiles, type LoadedModel } from './engine/model.js';
 import { SearchIndex, embed, type Pooling } from './engine/search.js';
 import { BrowserTrainer } from './engine/trainer.js';
+import { BrowserFinetuner, lossOf, readPairFiles, type PairData } from './engine/finetune.js';
 
 /** The worker's global scope (typed by hand: the repo compiles with the DOM lib, not WebWorker's). */
 const scope = self as unknown as {
@@ -36,18 +37,20 @@ const state = {
   chunks: null as Chunk[] | null,
   /** The tokenizer the chunks were made with. */
   chunksTokenizer: null as AnyTokenizer | null,
-  trainer: null as BrowserTrainer | null,
+  pairs: null as PairData | null,
   running: false,
   paused: false,
   stopRequested: false,
   resume: null as (() => void) | null,
-  /** Steps reported so far over all runs on this model (the plot's x axis continues across runs). */
-  history: [] as StepReport[],
+  /** Steps reported so far over all runs on this model, per phase (each plot's x axis continues across runs). */
+  history: { pretrain: [] as StepReport[], finetune: [] as StepReport[] } as Record<Phase, StepReport[]>,
   /** Bumped whenever the weights change, so search re-embeds the documents. */
   version: 0,
   searchDocuments: [] as string[],
   pooling: 'cls' as Pooling,
   index: null as SearchIndex | null,
+  /** The page is hidden: step reports go on, the plots (SVG text) are only made again once it is visible. */
+  pageHidden: false,
 };
 
 const channel = new MessageChannel();
@@ -92,13 +95,20 @@ function postCorpusSummary(): void {
 
 function setModel(loaded: LoadedModel): void {
   state.loaded = loaded;
-  state.trainer = null;
-  state.history = [];
+  state.history = { pretrain: [], finetune: [] };
   state.version++;
   state.index = null;
   post({ type: 'model', summary: loaded.summary, notes: loaded.notes });
-  post({ type: 'train-state', state: 'idle' });
+  post({ type: 'train-state', phase: 'pretrain', state: 'idle' });
+  post({ type: 'train-state', phase: 'finetune', state: 'idle' });
   tokenizeCorpus();
+}
+
+/** A run the loop drives one update at a time: pretraining or fine-tuning. */
+interface Run {
+  readonly done: boolean;
+  readonly step: number;
+  update(): Promise<StepReport>;
 }
 
 async function train(settings: TrainSettings): Promise<void> {
@@ -106,41 +116,56 @@ async function train(settings: TrainSettings): Promise<void> {
   requireIdle('starting a new run');
   if (state.documents.length === 0) throw new Error('training needs a corpus: drop WuDao .json, .jsonl or .txt files, or load the demo corpus');
   tokenizeCorpus();
-  const offset = state.history.length > 0 ? state.history[state.history.length - 1].step : 0;
+  await runLoop('pretrain', new BrowserTrainer(loaded.model, loaded.tokenizer, state.chunks!, settings), settings.steps);
+}
+
+async function finetune(settings: FinetuneSettings): Promise<void> {
+  const loaded = requireModel('fine-tuning');
+  requireIdle('starting a fine-tuning run');
+  if (!state.pairs) throw new Error('fine-tuning needs pairs: drop a JSONL of {"query", "pos", "neg"} or {"sentence1", "sentence2", "score"} records');
+  await runLoop('finetune', new BrowserFinetuner(loaded.model, loaded.tokenizer, state.pairs, settings, state.maxLength), settings.steps);
+}
+
+/**
+ * Runs `run` to its end or a stop, one update per event-loop task, honouring pause/resume/stop
+ * between updates and reporting every step (the plot a few times a second).
+ */
+async function runLoop(phase: Phase, run: Run, steps: number): Promise<void> {
+  const history = state.history[phase];
+  const offset = history.length > 0 ? history[history.length - 1].step : 0;
   let lastPlot = 0;
-  const trainer = new BrowserTrainer(loaded.model, loaded.tokenizer, state.chunks!, settings);
-  state.trainer = trainer;
   state.running = true;
   state.paused = false;
   state.stopRequested = false;
-  post({ type: 'train-state', state: 'running' });
+  post({ type: 'train-state', phase, state: 'running' });
   try {
-    while (!trainer.done && !state.stopRequested) {
+    while (!run.done && !state.stopRequested) {
       if (state.paused) {
-        post({ type: 'train-state', state: 'paused' });
+        post({ type: 'train-state', phase, state: 'paused' });
         await new Promise<void>((resolve) => (state.resume = resolve));
         state.resume = null;
         if (state.stopRequested) break;
-        post({ type: 'train-state', state: 'running' });
+        post({ type: 'train-state', phase, state: 'running' });
       }
-      const report = await trainer.update();
+      const report = await run.update();
       state.version++;
       const global = { ...report, step: offset + report.step, totalSteps: offset + report.totalSteps };
-      state.history.push(global);
+      history.push(global);
       const now = performance.now();
-      const plot = now - lastPlot > 250 || trainer.done ? lossPlot() : undefined;
+      const plot = !state.pageHidden && (now - lastPlot > 250 || run.done) ? lossPlot(phase) : undefined;
       if (plot) lastPlot = now;
       post({ type: 'step', report: global, plot });
       await yieldToEvents();
     }
     post({
       type: 'train-state',
+      phase,
       state: 'done',
-      message: state.stopRequested ? `stopped after ${trainer.step} of ${settings.steps} steps` : `finished ${settings.steps} steps`,
-      plot: state.history.length > 0 ? lossPlot() : undefined,
+      message: state.stopRequested ? `stopped after ${run.step} of ${steps} steps` : `finished ${steps} steps`,
+      plot: history.length > 0 && !state.pageHidden ? lossPlot(phase) : undefined,
     });
   } catch (error) {
-    post({ type: 'train-state', state: 'failed', message: (error as Error).message });
+    post({ type: 'train-state', phase, state: 'failed', message: (error as Error).message });
     throw error;
   } finally {
     state.running = false;
@@ -148,15 +173,14 @@ async function train(settings: TrainSettings): Promise<void> {
   }
 }
 
-function lossPlot(): string {
-  const series = (key: 'loss' | 'encoderLoss' | 'decoderLoss', name: string) => ({ name, points: state.history.map((r) => [r.step, r[key]] as const) });
-  return renderLinePlot([series('loss', 'loss'), series('encoderLoss', 'encoder MLM'), series('decoderLoss', 'decoder')], {
-    title: 'RetroMAE pretraining loss',
-    xLabel: 'step',
-    yLabel: 'cross-entropy',
-    width: 900,
-    height: 340,
-  });
+function lossPlot(phase: Phase): string {
+  const history = state.history[phase];
+  const series = (key: 'loss' | 'encoderLoss' | 'decoderLoss', name: string) => ({ name, points: history.map((r) => [r.step, r[key]] as const) });
+  const size = { xLabel: 'step', width: 900, height: 340 };
+  if (phase === 'finetune') {
+    return renderLinePlot([series('loss', 'contrastive loss')], { ...size, title: 'Contrastive fine-tuning loss', yLabel: state.pairs?.kind === 'pairs' ? 'CoSENT' : 'InfoNCE' });
+  }
+  return renderLinePlot([series('loss', 'loss'), series('encoderLoss', 'encoder MLM'), series('decoderLoss', 'decoder')], { ...size, title: 'RetroMAE pretraining loss', yLabel: 'cross-entropy' });
 }
 
 function currentIndex(): SearchIndex {
@@ -171,7 +195,7 @@ function currentIndex(): SearchIndex {
   return state.index;
 }
 
-function logits(model: RetroMAEForPretraining, ids: number[][]): { shape: number[]; data: Float32Array } {
+function logits(model: RetroMAEForPretraining, ids: number[][]): { shape: number[]; data: Float32Array; gemm: { threads: number; items: number; callerItems: number } } {
   const length = ids[0]?.length ?? 0;
   if (ids.length === 0 || length === 0 || ids.some((row) => row.length !== length)) throw new Error('logits: ids must be a non-empty [B, L] array of equal-length rows');
   const wasTraining = model.encoder.training;
@@ -179,7 +203,7 @@ function logits(model: RetroMAEForPretraining, ids: number[][]): { shape: number
   try {
     return noGrad(() => {
       const out = model.encoder.forward({ inputIds: tensor(Int32Array.from(ids.flat()), [ids.length, length]) });
-      return { shape: [...out.logits.shape], data: out.logits.toFloat32Array() };
+      return { shape: [...out.logits.shape], data: out.logits.toFloat32Array(), gemm: gemmLastRun() };
     });
   } finally {
     model.encoder.train(wasTraining);
@@ -193,6 +217,9 @@ const WHERE: Record<ToWorker['type'], string> = {
   'fresh-model': 'model',
   corpus: 'corpus',
   train: 'train',
+  pairs: 'finetune',
+  finetune: 'finetune',
+  visibility: 'train',
   pause: 'train',
   resume: 'train',
   stop: 'train',
@@ -200,6 +227,7 @@ const WHERE: Record<ToWorker['type'], string> = {
   index: 'search',
   search: 'search',
   logits: 'model',
+  gemm: 'backend',
 };
 
 async function handle(message: ToWorker): Promise<void> {
@@ -245,6 +273,26 @@ async function handle(message: ToWorker): Promise<void> {
     case 'train':
       await train(message.settings);
       return;
+    case 'pairs': {
+      requireIdle('changing the fine-tuning pairs');
+      const { data, files } = readPairFiles(message.files);
+      state.pairs = data;
+      post({ type: 'pairs', kind: data.kind, loss: lossOf(data), records: data.items.length, files });
+      return;
+    }
+    case 'finetune':
+      await finetune(message.settings);
+      return;
+    case 'visibility':
+      state.pageHidden = message.hidden;
+      // Visible again: every step made while hidden is already reported; redraw the plots now.
+      if (!message.hidden) {
+        for (const phase of ['pretrain', 'finetune'] as const) {
+          const history = state.history[phase];
+          if (history.length > 0) post({ type: 'plot', phase, plot: lossPlot(phase), steps: history.length });
+        }
+      }
+      return;
     case 'pause':
       if (!state.running) throw new Error('nothing to pause: training is not running');
       state.paused = true;
@@ -261,9 +309,9 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'export': {
       const loaded = requireModel('download');
-      const step = state.history.length > 0 ? state.history[state.history.length - 1].step : 0;
-      const folder = `retromae-studio-step-${step}`;
-      const bytes = checkpointZip(loaded.model, loaded.tokenizerFiles, state.history, folder);
+      const last = (phase: Phase) => state.history[phase][state.history[phase].length - 1]?.step ?? 0;
+      const folder = `retromae-studio-step-${last('pretrain')}${last('finetune') > 0 ? `-ft-${last('finetune')}` : ''}`;
+      const bytes = checkpointZip(loaded.model, loaded.tokenizerFiles, [...state.history.pretrain, ...state.history.finetune], folder);
       post({ type: 'export', name: `${folder}.zip`, bytes }, [bytes.buffer]);
       return;
     }
@@ -286,13 +334,22 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: 'logits', requestId: message.requestId, ...out }, [out.data.buffer]);
       return;
     }
+    case 'gemm': {
+      requireIdle('changing the GEMM threads');
+      setGemmOptions({ threads: message.threads, ...(message.parallelMinMacs !== undefined ? { parallelMinMacs: message.parallelMinMacs } : {}) });
+      await gemmReady();
+      const info = gemmInfo();
+      post({ type: 'gemm', requestId: message.requestId, threads: info.threads, workers: info.workers, ...(info.singleThreadReason ? { singleThreadReason: info.singleThreadReason } : {}) });
+      return;
+    }
   }
 }
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   handle(message).catch((error: unknown) => {
-    post({ type: 'error', where: WHERE[message.type] ?? 'app', message: error instanceof Error ? error.message : String(error) });
+    const requestId = 'requestId' in message ? message.requestId : undefined;
+    post({ type: 'error', where: WHERE[message.type] ?? 'app', message: error instanceof Error ? error.message : String(error), ...(requestId !== undefined ? { requestId } : {}) });
   });
 };
 

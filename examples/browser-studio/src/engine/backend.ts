@@ -1,10 +1,11 @@
 /**
  * Picks the tensor backend for this page, best first: WebGPU (through the gpujs backend, where
  * its WebGPU mode exists), WebGL2 (gpujs) on a hardware GPU, else the cpu backend (WebAssembly
- * SIMD; it uses more threads only where @retro/tensor can start workers). Every candidate that was
- * tried and not used is reported with its reason, so nothing falls back silently.
+ * SIMD, on every core through Web Workers when the page is cross-origin isolated, else on one thread
+ * with the reason). Every candidate that was tried and not used is reported with its reason, so
+ * nothing falls back silently.
  */
-import { gemmInfo, registerGpujsBackend, setBackend, setBackendAsync } from '@retro/tensor';
+import { gemmInfo, gemmReady, registerGpujsBackend, setBackend, setBackendAsync } from '@retro/tensor';
 import type { BackendAttempt, BackendRequest } from '../protocol.js';
 
 export interface BackendChoice {
@@ -93,12 +94,15 @@ export async function chooseBackend(request: BackendRequest): Promise<BackendCho
     if (request === 'webgl2') throw new BackendError('WebGL2 was asked for but does not start here', attempts);
   }
   setBackend('cpu');
+  // Start the helper threads now, so a worker that cannot start is reported here, not mid-run.
+  let failure = '';
+  await gemmReady().catch((error: Error) => (failure = `; helper threads failed: ${error.message}`));
   const gemm = gemmInfo();
-  attempts.push({
-    name: 'cpu',
-    ok: true,
-    detail: `WebAssembly ${gemm.relaxedSimd ? 'relaxed SIMD' : gemm.simd ? 'SIMD' : '(no SIMD)'}, ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}${isolated ? ' (page is cross-origin isolated)' : ' (page not cross-origin isolated: no shared memory)'}`,
-  });
+  const threads =
+    gemm.workers === 'web-workers'
+      ? `${gemm.threads} thread${gemm.threads === 1 ? '' : 's'} (Web Workers over a shared WebAssembly.Memory; the page is cross-origin isolated)`
+      : `1 thread (${gemm.singleThreadReason ?? 'single-threaded'})${failure}`;
+  attempts.push({ name: 'cpu', ok: true, detail: `WebAssembly ${gemm.relaxedSimd ? 'relaxed SIMD' : gemm.simd ? 'SIMD' : '(no SIMD)'}, ${threads}` });
   return done('cpu');
 }
 

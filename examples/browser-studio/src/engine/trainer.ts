@@ -90,6 +90,7 @@ export class BrowserTrainer {
     this.elapsed += seconds;
     const { loss, encoderLoss, decoderLoss } = outcome.losses;
     return {
+      phase: 'pretrain',
       step: this.step,
       runStep: this.step,
       totalSteps: this.settings.steps,
