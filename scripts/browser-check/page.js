@@ -333,6 +333,63 @@ function timeMatmul(n) {
   return { n, firstMs, bestMs: ms, runs: times.length, gflops: (2 * n ** 3) / (ms * 1e6) };
 }
 
+// ------------------------------------------------------------------ cpu threads
+
+/**
+ * The cpu backend's helper threads: the same matmul, softmax, layerNorm, gelu and cross-entropy
+ * (forward + backward) at 1 thread and at 2..max(3, cores) threads must give the same bits. Every
+ * product and row job is made parallel (thresholds 0). Reports who ran the GEMM's items.
+ */
+async function checkCpuThreads() {
+  const info = T.gemmInfo();
+  const out = { workers: info.workers, singleThreadReason: info.singleThreadReason ?? null, runs: [], pass: true, differing: 0 };
+  const compute = () => {
+    const [m, k, n] = [192, 256, 320];
+    const a = T.tensor(normals(m * k, 61), [m, k], { requiresGrad: true });
+    const b = T.tensor(normals(k * n, 62, 0.05), [k, n], { requiresGrad: true });
+    const h = T.matmul(a, b);
+    const lastRun = T.gemmLastRun();
+    const g = T.tensor(normals(n, 63), [n], { requiresGrad: true });
+    const beta = T.tensor(normals(n, 64), [n], { requiresGrad: true });
+    const y = T.gelu(T.layerNorm(h, g, beta, 1e-12));
+    const p = T.softmax(T.reshape(y, [m, 4, n / 4]));
+    const labels = T.tensor(Int32Array.from({ length: m }, (_, i) => (i * 37) % n), [m]);
+    const loss = T.add(T.crossEntropy(y, labels), T.mean(p));
+    loss.backward();
+    const parts = [h, y, p, loss, a.grad, b.grad, g.grad, beta.grad].map((t) => t.toFloat32Array());
+    const all = new Float32Array(parts.reduce((x, t) => x + t.length, 0));
+    let at = 0;
+    for (const t of parts) {
+      all.set(t, at);
+      at += t.length;
+    }
+    return { bits: new Uint32Array(all.buffer), lastRun };
+  };
+  const maxThreads = Math.max(3, navigator.hardwareConcurrency || 1);
+  let reference;
+  for (const threads of [1, 2, maxThreads]) {
+    T.setGemmOptions({ threads, parallelMinMacs: 0 });
+    let ready = threads;
+    try {
+      ready = await T.gemmReady();
+    } catch (error) {
+      out.pass = false;
+      out.error = message(error);
+      break;
+    }
+    const { bits, lastRun } = compute();
+    let differing = 0;
+    if (!reference) reference = bits;
+    else for (let i = 0; i < bits.length; i++) if (bits[i] !== reference[i]) differing++;
+    out.runs.push({ threads, ready, used: lastRun.threads, items: lastRun.items, workerItems: lastRun.items - lastRun.callerItems, differing });
+    out.differing += differing;
+    await tick();
+  }
+  T.setGemmOptions({ threads: navigator.hardwareConcurrency || 1, parallelMinMacs: 1 << 21 });
+  out.pass = out.pass && out.differing === 0;
+  return out;
+}
+
 // ------------------------------------------------------------------ driver
 
 async function runBackend(name, reference) {
@@ -404,6 +461,14 @@ async function runBackend(name, reference) {
   } catch (error) {
     report.checks.push({ check: 'mlp backward', pass: false, maxErr: null, error: message(error), stack: stackOf(error) });
     await log(`[${name}] mlp backward: ERROR ${message(error)}`);
+  }
+  if (name === 'cpu') {
+    try {
+      report.threads = await checkCpuThreads();
+    } catch (error) {
+      report.threads = { pass: false, error: message(error), stack: stackOf(error) };
+    }
+    await log(`[cpu] threads: ${JSON.stringify(report.threads)}`);
   }
   for (const n of sizes) {
     await tick();

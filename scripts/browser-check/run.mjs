@@ -19,7 +19,9 @@
  *
  * Two page loads: a plain one (no cross-origin isolation, so no SharedArrayBuffer) running every
  * backend, and a cross-origin-isolated one (COOP/COEP headers) running the cpu backend, whose
- * wasm GEMM takes its shared-memory path there. No automation library: the page POSTs its
+ * wasm GEMM and row kernels take their shared-memory path there, on Web Workers: each page says
+ * which ("threads: Web Workers ..." or "threads: single thread: <why>") and checks that results
+ * are bit-identical at 1, 2 and max(3, cores) threads. No automation library: the page POSTs its
  * progress and results back to this script's 127.0.0.1 server.
  */
 import { spawn } from 'node:child_process';
@@ -230,6 +232,19 @@ function printPage(title, page) {
       const tail = c.error ? `ERROR ${c.error}` : c.note ?? '';
       console.log(`  ${pad(c.check, 36)} ${c.pass ? 'ok  ' : 'FAIL'} maxErr ${pad(fmtErr(c.maxErr), 8)}${vsCpu} ${tail}`);
     }
+    if (b.threads) {
+      const t = b.threads;
+      console.log(
+        t.workers === 'web-workers'
+          ? `  threads: Web Workers over a shared WebAssembly.Memory (page cross-origin isolated)`
+          : `  threads: single thread: ${t.singleThreadReason ?? t.error ?? 'unknown reason'}`,
+      );
+      for (const r of t.runs ?? []) {
+        console.log(`    ${pad(`${r.threads} requested`, 12)} ${r.used} used, ${r.workerItems}/${r.items} GEMM items on workers, ${r.differing} values differing from 1 thread`);
+      }
+      if (t.error) console.log(`    ERROR ${t.error}`);
+      console.log(`    bit-identical for every thread count: ${t.pass ? 'yes' : 'NO'}`);
+    }
     for (const t of b.timings) {
       if (t.error) console.log(`  matmul ${t.n}^3: ERROR ${t.error}`);
       else console.log(`  matmul ${t.n}^3: ${t.gflops.toFixed(2)} GFLOP/s  best ${t.bestMs.toFixed(1)} ms of ${t.runs}, first ${t.firstMs.toFixed(0)} ms${t.threads ? `, ${t.threads} thread(s)` : ''}`);
@@ -251,6 +266,9 @@ function failures(page) {
     }
     for (const c of b.checks) if (!c.pass) out.push(`${b.name}: ${c.check}${c.error ? `: ${c.error}` : ''}`);
     for (const t of b.timings) if (t.error) out.push(`${b.name}: matmul ${t.n}^3: ${t.error}`);
+    if (b.threads && !b.threads.pass) out.push(`${b.name}: threads: ${b.threads.error ?? `${b.threads.differing} values differ between thread counts`}`);
+    // Isolated: the helpers must be Web Workers; a silent single thread there is a failure.
+    if (b.threads && page.env.crossOriginIsolated && b.threads.workers !== 'web-workers') out.push(`${b.name}: cross-origin isolated but single-threaded: ${b.threads.singleThreadReason}`);
   }
   return out;
 }
