@@ -7,17 +7,22 @@
  *
  *   node --import tsx benchmarks/finetune/run.ts --init untrained=/path/init --init mlm-200=/path/checkpoint-200 \
  *     [--seeds 42,43] [--steps 60] [--batch-size 16] [--group 2] [--lr 1e-4] [--temperature 0.05] \
- *     [--eval-every 20] [--dev-limit 200] [--limit 300] [--out runs/finetune-exp] [--publish docs/finetune] [--no-baseline]
+ *     [--eval-every 20] [--dev-limit 200] [--limit 300] [--out runs/finetune-exp] [--publish docs/finetune] [--no-baseline] \
+ *     [--warmup-inits mlm,retromae --warmup-steps 200 [--warmup-batch-size 64]]
  *   node --import tsx benchmarks/finetune/run.ts --merge OUT1,OUT2,... --out OUT [--publish DIR]   # one report from parallel invocations
+ *
+ * --warmup-inits adds, for each named init, the variant NAME+tc: first --warmup-steps of InfoNCE on
+ * WuDao title -> content pairs of ../shared/corpus (unsupervised, in-batch negatives, the run's
+ * seed), scored as it stands, then the same STS-B fine-tuning as every other init.
  *
  * Inits are read in place and never written (their weights are copied into OUT first, because a
  * running pretraining may prune the checkpoint it is reading).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { evaluateBm25, type EvalResult } from '@retro/eval';
 import { finetune } from '@retro/cli';
-import { readScoredPairs, readTriples } from '@retro/finetune';
+import { readScoredPairs, readTitlePairs, readTriples, type Triple } from '@retro/finetune';
 import { parseMetrics, renderLinePlot, type PlotSeries } from '@retro/train';
 import { scoreCheckpoint } from '../experiment/lib/score-checkpoint.js';
 import { loadExperimentSuite } from '../experiment/lib/suite.js';
@@ -41,10 +46,14 @@ interface Args {
   noBaseline: boolean;
   /** Report only: merge the state.json of these experiment folders (run in parallel) into --out. */
   merge?: string[];
+  /** Inits that also get the title -> content warm-up variant (NAME+tc). */
+  warmupInits: string[];
+  warmupSteps: number;
+  warmupBatchSize: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { inits: [], seeds: [42, 43], steps: 60, batchSize: 16, group: 2, lr: 1e-4, temperature: 0.05, evalEvery: 20, out: 'runs/finetune-exp', shared: resolve('..', 'shared'), noBaseline: false };
+  const args: Args = { inits: [], seeds: [42, 43], steps: 60, batchSize: 16, group: 2, lr: 1e-4, temperature: 0.05, evalEvery: 20, out: 'runs/finetune-exp', shared: resolve('..', 'shared'), noBaseline: false, warmupInits: [], warmupSteps: 200, warmupBatchSize: 64 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--no-baseline') {
@@ -70,9 +79,15 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--shared') args.shared = value;
     else if (flag === '--publish') args.publish = value;
     else if (flag === '--merge') args.merge = value.split(',');
+    else if (flag === '--warmup-inits') args.warmupInits = value.split(',');
+    else if (flag === '--warmup-steps') args.warmupSteps = Number(value);
+    else if (flag === '--warmup-batch-size') args.warmupBatchSize = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   if (args.inits.length === 0 && !args.merge) throw new Error('give at least one --init NAME=DIR');
+  for (const name of args.warmupInits) {
+    if (!args.merge && !args.inits.some((i) => i.name === name)) throw new Error(`--warmup-inits: '${name}' is not one of the --init names (${args.inits.map((i) => i.name).join(', ')})`);
+  }
   return args;
 }
 
@@ -95,9 +110,23 @@ interface RunRecord {
   dir: string;
 }
 
+interface WarmupRecord {
+  init: string;
+  seed: number;
+  steps: number;
+  pairs: number;
+  secondsPerStep: number;
+  finalLoss: number;
+  /** The warmed-up model, before any STS-B fine-tuning. */
+  scores: Record<'cls' | 'mean', Scores>;
+  dir: string;
+}
+
 interface State {
-  settings: Omit<Args, 'publish' | 'out' | 'inits' | 'seeds'>;
+  settings: Omit<Args, 'publish' | 'out' | 'inits' | 'seeds' | 'warmupInits' | 'noBaseline' | 'merge'>;
   baselines: Record<string, Record<'cls' | 'mean', Scores>>;
+  /** Title -> content warm-ups, keyed NAME+tc-sSEED. */
+  warmups?: Record<string, WarmupRecord>;
   bm25?: Scores;
   runs: Record<string, RunRecord>;
 }
@@ -116,8 +145,9 @@ function mergeStates(args: Args): void {
     if (JSON.stringify(state.settings) !== JSON.stringify(merged.settings)) throw new Error(`--merge: ${args.merge![i]} has other settings than ${args.merge![0]}`);
     Object.assign(merged.baselines, state.baselines);
     Object.assign(merged.runs, state.runs);
+    merged.warmups = { ...merged.warmups, ...state.warmups };
   });
-  const names = [...new Set([...Object.keys(merged.baselines), ...Object.values(merged.runs).map((r) => r.init)])];
+  const names = [...new Set([...Object.keys(merged.baselines), ...Object.values(merged.runs).map((r) => r.init)])].filter((n) => !n.endsWith('+tc'));
   const settings = merged.settings as unknown as Args;
   const full: Args = { ...args, ...settings, inits: names.map((name) => ({ name, dir: '' })), seeds: [...new Set(Object.values(merged.runs).map((r) => r.seed))] };
   mkdirSync(args.out, { recursive: true });
@@ -134,7 +164,7 @@ async function main(): Promise<void> {
   if (args.merge) return mergeStates(args);
   mkdirSync(args.out, { recursive: true });
   const stateFile = join(args.out, 'state.json');
-  const settings = { steps: args.steps, batchSize: args.batchSize, group: args.group, lr: args.lr, temperature: args.temperature, evalEvery: args.evalEvery, devLimit: args.devLimit, limit: args.limit, shared: args.shared };
+  const settings = { steps: args.steps, batchSize: args.batchSize, group: args.group, lr: args.lr, temperature: args.temperature, evalEvery: args.evalEvery, devLimit: args.devLimit, limit: args.limit, shared: args.shared, warmupSteps: args.warmupSteps, warmupBatchSize: args.warmupBatchSize };
   const state: State = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { settings, baselines: {}, runs: {} };
   if (JSON.stringify(state.settings) !== JSON.stringify(settings)) throw new Error(`${stateFile} was made with other settings: ${JSON.stringify(state.settings)}`);
   const save = () => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -147,6 +177,47 @@ async function main(): Promise<void> {
     save();
   }
   log(`BM25 on ${suite.name}: ${JSON.stringify(state.bm25)}`);
+
+  const tune = async (key: string, modelDir: string, seed: number, runDir: string, data: readonly Triple[], steps: number, batchSize: number, group: number) => {
+    log(`fine-tuning ${key}: ${steps} steps, ${batchSize} queries x ${group} passages`);
+    const result = await finetune({
+      modelDir,
+      data: { kind: 'triples', items: data },
+      batchSize,
+      group,
+      temperature: args.temperature,
+      pooling: 'cls',
+      maxLength: 64,
+      dev,
+      evalEvery: args.evalEvery,
+      loop: {
+        outputDir: runDir,
+        seed,
+        totalSteps: steps,
+        optimizer: { lr: args.lr, weightDecay: 0.01 },
+        schedule: { kind: 'linear', warmupSteps: Math.round(0.1 * steps) },
+        checkpointEvery: args.evalEvery,
+        keepCheckpoints: 1,
+        logEvery: 5,
+        resume: true,
+        progress: false,
+        onStep: (info) => {
+          if (info.step % 10 === 0) log(`  ${key} step ${info.step}/${info.totalSteps} loss ${info.losses.loss.toFixed(4)}`);
+        },
+      },
+    });
+    const metrics = parseMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+    const last = metrics.slice(-2);
+    log(`scoring ${key} (final checkpoint)`);
+    const scored = await scoreCheckpoint(suite, result.lastCheckpoint!, { name: key, batchSize: 64 });
+    return {
+      result,
+      finalLoss: last.reduce((s, m) => s + m.loss, 0) / last.length,
+      scores: { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) },
+    };
+  };
+  let titlePairs: Triple[] | undefined;
+  const corpusFiles = () => readdirSync(join(args.shared, 'corpus')).filter((f) => /^part-\d+\.json$/.test(f)).sort().map((f) => join(args.shared, 'corpus', f));
 
   for (const init of args.inits) {
     // frozen copy of the init (a running pretraining may prune its checkpoints)
@@ -163,53 +234,49 @@ async function main(): Promise<void> {
       state.baselines[init.name] = { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) };
       save();
     }
+    const variants: Array<{ name: string; warmup: boolean }> = [{ name: init.name, warmup: false }];
+    if (args.warmupInits.includes(init.name)) variants.push({ name: `${init.name}+tc`, warmup: true });
     for (const seed of args.seeds) {
-      const key = `${init.name}-s${seed}`;
-      if (state.runs[key]) continue;
-      const runDir = join(args.out, 'runs', key);
-      log(`fine-tuning ${key}: ${args.steps} steps, ${args.batchSize} queries x ${args.group} passages`);
-      const result = await finetune({
-        modelDir: frozen,
-        data: { kind: 'triples', items: triples },
-        batchSize: args.batchSize,
-        group: args.group,
-        temperature: args.temperature,
-        pooling: 'cls',
-        maxLength: 64,
-        dev,
-        evalEvery: args.evalEvery,
-        loop: {
-          outputDir: runDir,
+      for (const variant of variants) {
+        const key = `${variant.name}-s${seed}`;
+        if (state.runs[key]) continue;
+        let start = frozen;
+        if (variant.warmup) {
+          const warmDir = join(args.out, 'runs', `${variant.name}-warmup-s${seed}`);
+          state.warmups ??= {};
+          if (!state.warmups[key]) {
+            titlePairs ??= await readTitlePairs(corpusFiles());
+            const warm = await tune(`${key} warm-up`, frozen, seed, warmDir, titlePairs, args.warmupSteps, args.warmupBatchSize, 1);
+            state.warmups[key] = {
+              init: init.name,
+              seed,
+              steps: warm.result.step,
+              pairs: titlePairs.length,
+              secondsPerStep: warm.result.elapsedSeconds / warm.result.step,
+              finalLoss: warm.finalLoss,
+              scores: warm.scores,
+              dir: warmDir,
+            };
+            save();
+            log(`${key} warm-up: ${JSON.stringify(warm.scores)}`);
+          }
+          start = join(warmDir, readFileSync(join(warmDir, 'latest'), 'utf8').trim());
+        }
+        const runDir = join(args.out, 'runs', key);
+        const run = await tune(key, start, seed, runDir, triples, args.steps, args.batchSize, args.group);
+        state.runs[key] = {
+          init: variant.name,
           seed,
-          totalSteps: args.steps,
-          optimizer: { lr: args.lr, weightDecay: 0.01 },
-          schedule: { kind: 'linear', warmupSteps: Math.round(0.1 * args.steps) },
-          checkpointEvery: args.evalEvery,
-          keepCheckpoints: 1,
-          logEvery: 5,
-          resume: true,
-          progress: false,
-          onStep: (info) => {
-            if (info.step % 10 === 0) log(`  ${key} step ${info.step}/${info.totalSteps} loss ${info.losses.loss.toFixed(4)}`);
-          },
-        },
-      });
-      const metrics = parseMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
-      const last = metrics.slice(-2);
-      log(`scoring ${key} (final checkpoint)`);
-      const scored = await scoreCheckpoint(suite, result.lastCheckpoint!, { name: key, batchSize: 64 });
-      state.runs[key] = {
-        init: init.name,
-        seed,
-        steps: result.step,
-        secondsPerStep: result.elapsedSeconds / result.step,
-        finalLoss: last.reduce((s, m) => s + m.loss, 0) / last.length,
-        bestDev: result.best ? { step: result.best.step, spearman: result.best.spearman } : undefined,
-        scores: { cls: pick(scored.poolings[0].result), mean: pick(scored.poolings[1].result) },
-        dir: runDir,
-      };
-      save();
-      log(`${key}: ${JSON.stringify(state.runs[key].scores)}`);
+          steps: run.result.step,
+          secondsPerStep: run.result.elapsedSeconds / run.result.step,
+          finalLoss: run.finalLoss,
+          bestDev: run.result.best ? { step: run.result.best.step, spearman: run.result.best.spearman } : undefined,
+          scores: run.scores,
+          dir: runDir,
+        };
+        save();
+        log(`${key}: ${JSON.stringify(state.runs[key].scores)}`);
+      }
     }
   }
   const report = writeReport(args, state);
@@ -233,18 +300,49 @@ function writeReport(args: Args, state: State): string[] {
   const lines: string[] = [];
   lines.push(`Suite: cmteb-lite${args.limit ? ` (--limit ${args.limit}: a subset, not comparable to full-suite numbers)` : ''}. Fine-tuning: ${args.steps} steps, InfoNCE, ${args.batchSize} queries x ${args.group} passages (1 positive + ${args.group - 1} listed negatives + in-batch), temperature ${args.temperature}, lr ${args.lr} (linear, 10% warmup), CLS pooling in training, max length 64, data ../shared/finetune/stsb-train-triples.jsonl, dev: ${args.devLimit ? `the first ${args.devLimit} pairs of ` : ''}stsb-dev.jsonl, scored every ${args.evalEvery} steps; the table scores the final checkpoint.`);
   lines.push('');
+  const warmups = Object.values(state.warmups ?? {});
+  const names: string[] = [];
+  for (const init of args.inits) {
+    names.push(init.name);
+    if (Object.values(state.runs).some((r) => r.init === `${init.name}+tc`) || warmups.some((w) => w.init === init.name)) names.push(`${init.name}+tc`);
+  }
+  const runsOf = (name: string) => Object.values(state.runs).filter((r) => r.init === name).sort((a, b) => a.seed - b.seed);
+  const cell = (values: Array<number | undefined>) => {
+    const known = values.filter((v): v is number => v !== undefined);
+    return known.length === 0 ? '–' : known.length === 1 ? known[0].toFixed(1) : meanSd(known);
+  };
+  lines.push('Summary (fine-tuned, final checkpoint; mean ± sd over seeds):');
+  lines.push('');
+  lines.push('| init | seeds | STS-B Spearman (cls) | retrieval nDCG@10 (cls) | reranking MAP, in-domain (cls) | STS-B Spearman (mean) | retrieval nDCG@10 (mean) |');
+  lines.push('|---|---|---|---|---|---|---|');
+  lines.push(`| BM25 chars+bigrams | – | ${fmt(state.bm25?.sts)} | ${fmt(state.bm25?.retrieval)} | ${fmt(state.bm25?.reranking)} | | |`);
+  for (const name of names) {
+    const runs = runsOf(name);
+    if (runs.length === 0) continue;
+    const col = (pooling: 'cls' | 'mean', k: keyof Scores) => cell(runs.map((r) => r.scores[pooling][k]));
+    lines.push(`| ${name} | ${runs.map((r) => r.seed).join(', ')} | ${col('cls', 'sts')} | ${col('cls', 'retrieval')} | ${col('cls', 'reranking')} | ${col('mean', 'sts')} | ${col('mean', 'retrieval')} |`);
+  }
+  lines.push('');
+  lines.push('Every run, and each init before fine-tuning:');
+  lines.push('');
   lines.push('| model | pooling | STS-B Spearman | retrieval nDCG@10 | reranking MAP (in-domain) |');
   lines.push('|---|---|---|---|---|');
   lines.push(`| BM25 chars+bigrams | – | ${fmt(state.bm25?.sts)} | ${fmt(state.bm25?.retrieval)} | ${fmt(state.bm25?.reranking)} |`);
-  for (const init of args.inits) {
+  for (const name of names) {
+    const base = name.endsWith('+tc') ? name.slice(0, -3) : name;
     for (const pooling of ['cls', 'mean'] as const) {
-      const base = state.baselines[init.name]?.[pooling];
-      if (base) lines.push(`| ${init.name}, not fine-tuned | ${pooling} | ${fmt(base.sts)} | ${fmt(base.retrieval)} | ${fmt(base.reranking)} |`);
-      const runs = Object.values(state.runs).filter((r) => r.init === init.name);
-      for (const r of runs) lines.push(`| ${init.name} + ft, seed ${r.seed} | ${pooling} | ${fmt(r.scores[pooling].sts)} | ${fmt(r.scores[pooling].retrieval)} | ${fmt(r.scores[pooling].reranking)} |`);
+      const before = state.baselines[name]?.[pooling];
+      if (before) lines.push(`| ${name}, not fine-tuned | ${pooling} | ${fmt(before.sts)} | ${fmt(before.retrieval)} | ${fmt(before.reranking)} |`);
+      if (name !== base) {
+        for (const w of warmups.filter((w) => w.init === base).sort((a, b) => a.seed - b.seed)) {
+          lines.push(`| ${base} + ${w.steps} title -> content steps only, seed ${w.seed} | ${pooling} | ${fmt(w.scores[pooling].sts)} | ${fmt(w.scores[pooling].retrieval)} | ${fmt(w.scores[pooling].reranking)} |`);
+        }
+      }
+      const runs = runsOf(name);
+      for (const r of runs) lines.push(`| ${name} + ft, seed ${r.seed} | ${pooling} | ${fmt(r.scores[pooling].sts)} | ${fmt(r.scores[pooling].retrieval)} | ${fmt(r.scores[pooling].reranking)} |`);
       if (runs.length > 1) {
-        const col = (k: keyof Scores) => meanSd(runs.map((r) => r.scores[pooling][k]!).filter((v) => v !== undefined));
-        lines.push(`| **${init.name} + ft, mean ± sd** | ${pooling} | ${col('sts')} | ${col('retrieval')} | ${col('reranking')} |`);
+        const col = (k: keyof Scores) => cell(runs.map((r) => r.scores[pooling][k]));
+        lines.push(`| **${name} + ft, mean ± sd** | ${pooling} | ${col('sts')} | ${col('retrieval')} | ${col('reranking')} |`);
       }
     }
   }
@@ -252,6 +350,7 @@ function writeReport(args: Args, state: State): string[] {
   lines.push('| run | steps | s/step | final loss | best dev Spearman (step) |');
   lines.push('|---|---|---|---|---|');
   for (const [key, r] of Object.entries(state.runs)) lines.push(`| ${key} | ${r.steps} | ${r.secondsPerStep.toFixed(2)} | ${r.finalLoss.toFixed(4)} | ${r.bestDev ? `${r.bestDev.spearman.toFixed(1)} (${r.bestDev.step})` : '–'} |`);
+  for (const [key, w] of Object.entries(state.warmups ?? {})) lines.push(`| ${key} warm-up (${w.pairs} title -> content pairs, ${args.warmupBatchSize} per step) | ${w.steps} | ${w.secondsPerStep.toFixed(2)} | ${w.finalLoss.toFixed(4)} | – |`);
   writeFileSync(join(out, 'results.md'), `${lines.join('\n')}\n`);
   writeFileSync(join(out, 'results.json'), `${JSON.stringify(state, null, 2)}\n`);
 
