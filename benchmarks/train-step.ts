@@ -3,7 +3,8 @@
  * MLM alone (the paper's baseline objective), ours and PyTorch's on the same batch in the same run.
  *
  *   npm run bench:train -- [--config tiny|base|quick] [--threads N] [--reps N] [--rounds N]
- *                          [--python /usr/bin/python3 | --no-torch] [--torch-lib DIR] [--json FILE]
+ *                          [--python /usr/bin/python3 | --no-torch] [--torch-lib DIR]
+ *                          [--hugepages both|ours|none] [--json FILE]
  *
  * Configs: tiny (V=8000, H=256, 4 layers, 4 heads, I=1024, batch 16 x 128), base (V=21128, H=768,
  * 12 layers, 12 heads, I=3072, batch 4 x 128: what users pretrain), quick (a smoke test).
@@ -29,9 +30,15 @@
  * extracted libopenblas0-pthread .deb's usr/lib/x86_64-linux-gnu/openblas-pthread) first on
  * PyTorch's LD_LIBRARY_PATH; the output names the BLAS PyTorch loaded and its matmul GFLOP/s.
  *
+ * --hugepages (default both): which children run with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc's
+ * transparent-huge-page malloc (what `retro` sets for itself on glibc Linux, see packages/cli/bin).
+ * A training step allocates hundreds of MB of fresh buffers; on a VM a fresh 4 KB page can cost
+ * ~15 us to fault in, and huge pages cut the faults ~50x (the table's notes give faults per step).
+ * `both` compares like with like; `ours` is each as a user gets it out of the box.
+ *
  * JSON: {benchmark, config, threads, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
- *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, tokensPerSecond, peakRssMb, samples}],
+ *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, pageFaultsPerStep?, tokensPerSecond, peakRssMb, samples}],
  *        ratios: {retromae, mlm} (ours tokens/s / PyTorch's)}.
  */
 import { spawnSync } from 'node:child_process';
@@ -80,6 +87,8 @@ interface Sample {
   peakRssMb: number;
   /** Ours: ms per kernel name (summed over the timed steps, forward + backward + optimizer), largest first. */
   kernelMs?: Record<string, number>;
+  /** Ours: minor page faults per timed step (fresh pages the step touched: the cost of allocating anew). */
+  pageFaultsPerStep?: number;
 }
 
 interface Row {
@@ -95,6 +104,8 @@ interface Row {
   samples: number;
   /** Ours: ms per kernel name per step (mean over the timed steps), largest first. */
   kernelMsPerStep?: Record<string, number>;
+  /** Ours: minor page faults per step (mean over the children). */
+  pageFaultsPerStep?: number;
 }
 
 /** The shared batch spec both implementations train on. */
@@ -189,10 +200,12 @@ async function child(specFile: string): Promise<void> {
     else split.kernels += ms;
   });
   const steps: Sample['steps'] = [];
+  let faultsAtFirstTimedStep = 0;
   // One warm-up step (kernel compilation, worker start-up, allocation growth), then the timed ones.
   for (let r = 0; r <= spec.reps; r++) {
     split.gemm = split.attention = split.kernels = 0;
     timed = r > 0;
+    if (r === 1) faultsAtFirstTimedStep = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     const out = model.forward(batch);
     out.loss.item();
@@ -200,8 +213,8 @@ async function child(specFile: string): Promise<void> {
     out.loss.backward();
     const t2 = performance.now();
     const inFwdBwd = { ...split };
-    train.clipGradNorm(params, 1.0);
-    optimizer.step();
+    // as the training loop does it (loop/step.ts): the norm once, clipping folded into AdamW
+    optimizer.step(undefined, { gradScale: train.clipScale(1.0, train.globalGradNorm(params)) });
     optimizer.zeroGrad();
     const t3 = performance.now();
     if (r === 0) continue;
@@ -212,10 +225,11 @@ async function child(specFile: string): Promise<void> {
       split: { ...inFwdBwd, graph: t2 - t0 - inFwdBwd.gemm - inFwdBwd.attention - inFwdBwd.kernels, optimizer: t3 - t2 },
     });
   }
+  const pageFaultsPerStep = (process.resourceUsage().minorPageFault - faultsAtFirstTimedStep) / Math.max(1, spec.reps);
   T.setKernelProfiler(null);
   T.shutdownGemm();
   const kernelMs = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]));
-  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs };
+  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs, pageFaultsPerStep };
   process.stdout.write(`\n${JSON.stringify(sample)}\n`);
 }
 
@@ -236,12 +250,20 @@ function lastJsonLine(text: string, what: string): unknown {
   }
 }
 
-function runOurs(specFile: string, threads: number): Sample {
+/** glibc's malloc with transparent huge pages, added to any tunables already set. */
+function withHugePageMalloc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tunable = 'glibc.malloc.hugetlb=1';
+  const current = env.GLIBC_TUNABLES;
+  if (current?.split(':').includes(tunable)) return env;
+  return { ...env, GLIBC_TUNABLES: current ? `${current}:${tunable}` : tunable };
+}
+
+function runOurs(specFile: string, threads: number, hugePages: boolean): Sample {
   const script = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, [...process.execArgv, script, '--child', specFile], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RETRO_GEMM_THREADS: String(threads) },
+    env: (hugePages ? withHugePageMalloc : (e: NodeJS.ProcessEnv) => e)({ ...process.env, RETRO_GEMM_THREADS: String(threads) }),
     maxBuffer: 1 << 26,
   });
   if (r.status !== 0) throw new Error(`bench:train: our step (child process) failed with status ${r.status}`);
@@ -278,10 +300,12 @@ function toRow(samples: Sample[], tokensPerStep: number): Row {
   const kernelTotals = new Map<string, number>();
   for (const s of samples) for (const [k, v] of Object.entries(s.kernelMs ?? {})) kernelTotals.set(k, (kernelTotals.get(k) ?? 0) + v / s.steps.length / samples.length);
   const kernelMsPerStep = kernelTotals.size ? Object.fromEntries([...kernelTotals].sort((a, b) => b[1] - a[1])) : undefined;
+  const faults = samples.map((s) => s.pageFaultsPerStep).filter((f): f is number => f !== undefined);
   return {
     objective: samples[0].objective,
     impl: samples[0].impl,
     kernelMsPerStep,
+    pageFaultsPerStep: faults.length ? faults.reduce((a, b) => a + b, 0) / faults.length : undefined,
     ms,
     forwardMs: pick((s) => s.forward),
     backwardMs: pick((s) => s.backward),
@@ -306,6 +330,8 @@ async function main(): Promise<void> {
   const python = String(args.flags.python ?? '/usr/bin/python3');
   const torchLib = typeof args.flags['torch-lib'] === 'string' ? args.flags['torch-lib'] : undefined;
   const torchInfo = args.flags['no-torch'] ? { available: false, why: '--no-torch' } : probeTorch(python);
+  const hugePages = String(args.flags.hugepages ?? 'both');
+  if (!['both', 'ours', 'none'].includes(hugePages)) throw new Error(`bench:train: --hugepages must be both, ours or none, got '${hugePages}'`);
   const T: typeof TensorModule = await import('../packages/tensor/src/index.js');
   const D: typeof DecoderModule = await import('../packages/enhanced-decoder/src/index.js');
   const loadBefore = loadavg()[0];
@@ -319,8 +345,11 @@ async function main(): Promise<void> {
         const spec: Spec = { config, objective, threads, reps, batch };
         const specFile = join(dir, `${objective}.json`);
         writeFileSync(specFile, JSON.stringify(spec));
-        samples.push(runOurs(specFile, threads));
-        if (torchInfo.available) samples.push(runTorch(python, specFile, torchEnv(threads, torchLib)));
+        samples.push(runOurs(specFile, threads, hugePages !== 'none'));
+        if (torchInfo.available) {
+          const env = torchEnv(threads, torchLib);
+          samples.push(runTorch(python, specFile, hugePages === 'both' ? withHugePageMalloc(env) : env));
+        }
         console.error(`round ${round + 1}/${rounds} ${objective} done (load ${loadavg()[0].toFixed(2)})`);
       }
     }
@@ -345,7 +374,7 @@ async function main(): Promise<void> {
 
   console.log(
     `Training step, config ${configName} (V=${config.vocab}, H=${config.hidden}, ${config.layers} layers, ${config.heads} heads, I=${config.intermediate}, batch ${config.batch} x ${config.length}), ` +
-      `${threads} threads, dropout 0.1, clip 1.0 + AdamW; medians over ${rounds} interleaved rounds; load ${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}\n`,
+      `${threads} threads, dropout 0.1, clip 1.0 + AdamW; huge-page malloc: ${hugePages}; medians over ${rounds} interleaved rounds; load ${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}\n`,
   );
   const s = (r: Row, k: keyof Split) => (r.split ? fmt(r.split[k]) : '');
   console.log(formatTable(rows, [
@@ -365,7 +394,7 @@ async function main(): Promise<void> {
   ]));
   for (const r of rows.filter((x) => x.kernelMsPerStep)) {
     const top = Object.entries(r.kernelMsPerStep!).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}`);
+    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}${r.pageFaultsPerStep !== undefined ? `; ${fmt(r.pageFaultsPerStep)} minor page faults per step (${fmt((r.pageFaultsPerStep * 4096) / 2 ** 20)} MB of fresh pages)` : ''}`);
   }
   if (torchInfo.available) {
     const gflops = median(torchBlas.matmul512Gflops);
@@ -379,7 +408,7 @@ async function main(): Promise<void> {
     console.log(`\nPyTorch not measured: ${torchInfo.why}`);
   }
   if (args.json) {
-    writeJson(args.json, { benchmark: 'train-step', config: { name: configName, ...config }, threads, load: { before: loadBefore, after: loadAfter }, torch: { ...torchInfo, blas: torchBlas.libraries, matmul512Gflops: median(torchBlas.matmul512Gflops) }, rows, ratios });
+    writeJson(args.json, { benchmark: 'train-step', config: { name: configName, ...config }, threads, hugePages, load: { before: loadBefore, after: loadAfter }, torch: { ...torchInfo, blas: torchBlas.libraries, matmul512Gflops: median(torchBlas.matmul512Gflops) }, rows, ratios });
   }
 }
 

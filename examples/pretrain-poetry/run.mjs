@@ -98,7 +98,7 @@ process.stdout.write(
     `  metrics          ${join(runDir, 'metrics.jsonl')}`,
     `  final checkpoint ${join(runDir, checkpoints[checkpoints.length - 1])} (HF ${encoder === "roberta" ? "RobertaForMaskedLM" : "BertForMaskedLM"} layout + c_head.*)`,
     `  wall time        ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    `  next             node packages/cli/dist/bin.js embed --model ${join(runDir, checkpoints[checkpoints.length - 1])} --input texts.jsonl --output vectors.npy`,
+    `  next             packages/cli/bin/retro.js embed --model ${join(runDir, checkpoints[checkpoints.length - 1])} --input texts.jsonl --output vectors.npy`,
     '',
   ].join('\n'),
 );

@@ -36,7 +36,7 @@ describe('registerBackend', () => {
 
 describe('kernel attributes', () => {
   it('fills the one set of defaults (AdamW as torch.optim.AdamW)', () => {
-    expect(resolveKernelAttrs('AdamW', { lr: 0.001, step: 1 })).toEqual({ lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 });
+    expect(resolveKernelAttrs('AdamW', { lr: 0.001, step: 1 })).toEqual({ lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1, gradScale: 1 });
     expect(resolveKernelAttrs('MatMul', {})).toEqual({ transA: false, transB: false, alpha: 1 });
   });
 

@@ -870,14 +870,19 @@ describe.each(variants)('gpujs kernels on $label', (variant) => {
     const hyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05 };
     for (let step = 1; step <= 3; step++) {
       const g = randArray(n, 10 + step);
-      const out = run('AdamW', [p, tensor(g, [n]), m, v], { ...hyper, step });
+      // step 2: clipping folded in (the update of gradScale * g; g itself is not written)
+      const gradScale = step === 2 ? 0.0371 : 1;
+      const gTensor = tensor(g, [n]);
+      const out = run('AdamW', [p, gTensor, m, v], { ...hyper, step, ...(step === 2 ? { gradScale } : {}) });
       expect(out).toEqual([]);
+      expect(read(gTensor)).toEqual(Array.from(Float32Array.from(g)));
       const bc1 = 1 - hyper.beta1 ** step;
       const bc2 = 1 - hyper.beta2 ** step;
       for (let i = 0; i < n; i++) {
+        const gi = g[i] * gradScale;
         ref.p[i] *= 1 - hyper.lr * hyper.weightDecay;
-        ref.m[i] = hyper.beta1 * ref.m[i] + (1 - hyper.beta1) * g[i];
-        ref.v[i] = hyper.beta2 * ref.v[i] + (1 - hyper.beta2) * g[i] * g[i];
+        ref.m[i] = hyper.beta1 * ref.m[i] + (1 - hyper.beta1) * gi;
+        ref.v[i] = hyper.beta2 * ref.v[i] + (1 - hyper.beta2) * gi * gi;
         ref.p[i] -= (hyper.lr / bc1) * (ref.m[i] / (Math.sqrt(ref.v[i]) / Math.sqrt(bc2) + hyper.eps));
       }
       expectClose(read(p), ref.p, TOL, `AdamW p step ${step}`);

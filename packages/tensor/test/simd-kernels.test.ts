@@ -536,10 +536,12 @@ describe('AdamW', () => {
   const hypers = [
     { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 },
     { lr: 5e-4, beta1: 0.8, beta2: 0.98, eps: 1e-6, weightDecay: 0, step: 7 },
+    // clipping folded in: the update of gradScale * g
+    { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3, gradScale: 0.0371 },
   ];
   for (const n of sizes) {
     for (const h of hypers) {
-      it(`n=${n} step ${h.step}: p, m, v in place`, () => {
+      it(`n=${n} step ${h.step}${h.gradScale ? ` gradScale ${h.gradScale}` : ''}: p, m, v in place`, () => {
         const rng = new TestRng(n + h.step);
         const p0 = f32(rng.uniform(n, -2, 2));
         const g = f32(rng.uniform(n, -1, 1));
@@ -552,10 +554,11 @@ describe('AdamW', () => {
         const c1 = 1 - h.beta1 ** h.step;
         const c2 = Math.sqrt(1 - h.beta2 ** h.step);
         for (let i = 0; i < n; i++) {
-          ref.m[i] = h.beta1 * m0[i] + (1 - h.beta1) * g[i];
-          ref.v[i] = h.beta2 * v0[i] + (1 - h.beta2) * g[i] * g[i];
-          scale.m[i] = Math.abs(h.beta1 * m0[i]) + Math.abs((1 - h.beta1) * g[i]);
-          scale.v[i] = Math.abs(h.beta2 * v0[i]) + Math.abs((1 - h.beta2) * g[i] * g[i]);
+          const gi = g[i] * (h.gradScale ?? 1);
+          ref.m[i] = h.beta1 * m0[i] + (1 - h.beta1) * gi;
+          ref.v[i] = h.beta2 * v0[i] + (1 - h.beta2) * gi * gi;
+          scale.m[i] = Math.abs(h.beta1 * m0[i]) + Math.abs((1 - h.beta1) * gi);
+          scale.v[i] = Math.abs(h.beta2 * v0[i]) + Math.abs((1 - h.beta2) * gi * gi);
           const m32 = Math.fround(ref.m[i]);
           const v32 = Math.fround(ref.v[i]);
           const update = ((h.lr / c1) * m32) / (Math.sqrt(v32) / c2 + h.eps);

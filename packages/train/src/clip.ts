@@ -15,6 +15,18 @@ export function globalGradNorm(params: readonly Tensor[]): number {
 }
 
 /**
+ * The factor torch.nn.utils.clip_grad_norm_ multiplies every gradient by: maxNorm / (total + 1e-6)
+ * when that is below 1, else 1 (also 1 with no clipping, maxNorm null). The training loop hands
+ * it to AdamW.step as `gradScale`, which is the same update without rewriting the gradients.
+ */
+export function clipScale(maxNorm: number | null, total: number): number {
+  if (maxNorm === null || maxNorm === 0) return 1;
+  if (!(maxNorm > 0)) throw new Error(`clipScale: maxNorm must be > 0, got ${maxNorm}`);
+  const coefficient = maxNorm / (total + 1e-6);
+  return coefficient < 1 ? coefficient : 1;
+}
+
+/**
  * torch.nn.utils.clip_grad_norm_: total = global L2 norm of all gradients; coefficient =
  * maxNorm / (total + 1e-6); when that is below 1 every gradient is multiplied by it.
  * Returns the norm before clipping. A non-finite norm is returned without touching gradients
@@ -24,7 +36,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const total = globalGradNorm(params);
   if (!Number.isFinite(total)) return total;
-  const coefficient = maxNorm / (total + 1e-6);
+  const coefficient = clipScale(maxNorm, total);
   if (coefficient < 1) {
     noGrad(() => {
       for (const param of params) if (param.grad) replaceGrad(param, scale(param.grad, coefficient));

@@ -5,7 +5,7 @@ export { runUpdate, type UpdateOutcome, type UpdateParts } from './loop/step.js'
 export { AdamW, type AdamWConfig, type AdamWStateDict } from './optim/adamw.js';
 export { hfNoDecay, groupByWeightDecay, type ParamGroup } from './optim/weight-decay.js';
 export { lrMultiplier, learningRateAt, validateSchedule, type ScheduleConfig, type ScheduleKind } from './schedule.js';
-export { clipGradNorm, globalGradNorm } from './clip.js';
+export { clipGradNorm, clipScale, globalGradNorm } from './clip.js';
 export { TrainerRng, RNG_STREAMS, type RngState, type RngStreamName } from './rng.js';
 export { TrainingDivergedError, type DivergenceReport, type DivergedQuantity } from './errors.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensorsFile, type NamedArray } from './io/safetensors.js';

@@ -104,8 +104,10 @@ export const KERNELS = {
   /** [x] {dtype} -> values converted to dtype (float->int truncates toward zero). */
   Cast: 'Cast',
   /**
-   * In place on p, m, v: AdamW step (decoupled weight decay), PyTorch's formula.
-   * [p, g, m, v] {lr, beta1, beta2, eps, weightDecay, step} -> [] .
+   * In place on p, m, v: AdamW step (decoupled weight decay), PyTorch's formula, on the gradient
+   * gradScale * g: global-norm clipping folded into the update, so the clipped gradient is never
+   * written out (g itself is left as it is).
+   * [p, g, m, v] {lr, beta1, beta2, eps, weightDecay, step, gradScale = 1} -> [] .
    */
   AdamW: 'AdamW',
   /** In place: [acc, x] -> [] ; acc += x (same shape). Used to accumulate gradients. */
@@ -164,7 +166,7 @@ export type KernelAttrMap = {
   CrossEntropyGrad: { ignoreIndex: number };
   Where: NoAttrs;
   Cast: { dtype: DType };
-  AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
+  AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number; gradScale: number };
   AddInPlace: NoAttrs;
   FusedAttention: { heads: number; scale: number; p: number; seed: number };
   FusedAttentionGrad: { heads: number; scale: number; p: number; seed: number };
@@ -231,6 +233,7 @@ export const KERNEL_ATTRS: { [K in KernelName]: { [A in keyof KernelAttrMap[K]]-
     eps: optional('number', 1e-8),
     weightDecay: optional('number', 0.01),
     step: required('integer'),
+    gradScale: optional('number', 1),
   },
   AddInPlace: {},
   FusedAttention: { heads: required('integer'), scale: required('number'), p: optional('probability', 0), seed: optional('uint32', 0) },

@@ -179,14 +179,17 @@ export async function runOpSuite(log: (line: string) => void): Promise<SuiteResu
         const m = T.zeros([n]);
         const v = T.zeros([n]);
         const h = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };
-        for (let step = 1; step <= 2; step++) T.runKernel('AdamW', [p.info, g.info, m.info, v.info], { ...h, step });
+        // step 2 with clipping folded in: the update of gradScale * g
+        const gradScaleAt = (step: number) => (step === 2 ? 0.0371 : 1);
+        for (let step = 1; step <= 2; step++) T.runKernel('AdamW', [p.info, g.info, m.info, v.info], { ...h, step, gradScale: gradScaleAt(step) });
         const [pv, mv, vv] = await T.readTensors([p, m, v]);
         const want = { p: [...p0], m: new Array(n).fill(0), v: new Array(n).fill(0) };
         for (let step = 1; step <= 2; step++) {
           for (let i = 0; i < n; i++) {
+            const gi = g0[i] * gradScaleAt(step);
             want.p[i] *= 1 - h.lr * h.weightDecay;
-            want.m[i] = h.beta1 * want.m[i] + (1 - h.beta1) * g0[i];
-            want.v[i] = h.beta2 * want.v[i] + (1 - h.beta2) * g0[i] * g0[i];
+            want.m[i] = h.beta1 * want.m[i] + (1 - h.beta1) * gi;
+            want.v[i] = h.beta2 * want.v[i] + (1 - h.beta2) * gi * gi;
             const mHat = want.m[i] / (1 - h.beta1 ** step);
             const vHat = want.v[i] / (1 - h.beta2 ** step);
             want.p[i] -= (h.lr * mHat) / (Math.sqrt(vHat) + h.eps);

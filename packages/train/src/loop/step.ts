@@ -1,5 +1,5 @@
 import { getBackend, mul, noGrad, readTensors, scale, scope, sum, type Tensor } from '@retro/tensor';
-import { clipGradNorm, globalGradNorm, replaceGrad } from '../clip.js';
+import { clipScale, globalGradNorm } from '../clip.js';
 import { TrainingDivergedError } from '../errors.js';
 import type { BatchSource, CountedBatch, Trainable } from '../objective.js';
 import type { AdamW } from '../optim/adamw.js';
@@ -52,6 +52,7 @@ export async function runUpdate<B extends CountedBatch>(
   optimizer.zeroGrad();
   const sums: Record<string, number> = {};
   let tokens = 0;
+  let norm = 0;
   for (let micro = 0; micro < accumulation; micro++) {
     const batchIndex = batchesConsumed + micro;
     const ran = scope(() => {
@@ -68,17 +69,16 @@ export async function runUpdate<B extends CountedBatch>(
       return true;
     }, 'train micro-batch');
     if (!ran) return { taken: micro };
-    const norm = globalGradNorm(params);
+    // After the last micro-batch this is the norm clipping needs: it is not taken twice.
+    norm = globalGradNorm(params);
     if (!Number.isFinite(norm)) {
       const culprit = namedParameters.find(([, tensor]) => tensor.grad && !Number.isFinite(globalGradNorm([tensor])));
       throw new TrainingDivergedError({ step: update, microBatch: micro, batchIndex, quantity: 'gradient', name: culprit?.[0] ?? '?', value: norm });
     }
   }
-  const gradNorm = scope(() => {
-    const norm = clipNorm ? clipGradNorm(params, clipNorm) : globalGradNorm(params);
-    optimizer.step(lr);
-    return norm;
-  }, 'train optimizer step');
+  const gradNorm = norm;
+  // torch's clip_grad_norm_ then AdamW, as one update: AdamW uses clipScale * grad
+  scope(() => optimizer.step(lr, { gradScale: clipScale(clipNorm, gradNorm) }), 'train optimizer step');
   const losses: Record<string, number> = {};
   for (const [name, sum] of Object.entries(sums)) losses[name] = sum / accumulation;
   return { taken: accumulation, outcome: { losses, gradNorm, tokens } };
@@ -150,12 +150,8 @@ async function runDeviceUpdate<B extends CountedBatch>(parts: UpdateParts<B>, lr
     const last = accumulation - 1;
     throw new TrainingDivergedError({ step: update, microBatch: last, batchIndex: batchesConsumed + last, quantity: 'gradient', name: culprit ?? '?', value: gradNorm });
   }
-  if (clipNorm) {
-    // torch.nn.utils.clip_grad_norm_, as clipGradNorm, with the norm already on the host.
-    const coefficient = clipNorm / (gradNorm + 1e-6);
-    if (coefficient < 1) scope(() => noGrad(() => withGrad.forEach(([, tensor]) => replaceGrad(tensor, scale(tensor.grad!, coefficient)))), 'train clip');
-  }
-  scope(() => optimizer.step(lr), 'train optimizer step');
+  // torch's clip_grad_norm_ (the norm already on the host) then AdamW, as one update on the device
+  scope(() => optimizer.step(lr, { gradScale: clipScale(clipNorm, gradNorm) }), 'train optimizer step');
   const losses: Record<string, number> = {};
   for (const [name, total] of Object.entries(sums)) losses[name] = total / accumulation;
   return { taken: accumulation, outcome: { losses, gradNorm, tokens } };

@@ -71,8 +71,14 @@ export class AdamW {
     return group.weightDecay;
   }
 
-  /** One update of every parameter that has a gradient, at learning rate `lr` (default: config lr). */
-  step(lr = this.lr): void {
+  /**
+   * One update of every parameter that has a gradient, at learning rate `lr` (default: config lr).
+   * `gradScale` (default 1) updates with gradScale * grad instead of grad, as if every gradient had
+   * been scaled first: how the training loop applies global-norm clipping without rewriting them.
+   */
+  step(lr = this.lr, options: { gradScale?: number } = {}): void {
+    const gradScale = options.gradScale ?? 1;
+    if (!(gradScale > 0 && Number.isFinite(gradScale))) throw new Error(`AdamW.step: gradScale must be a finite number > 0, got ${gradScale}`);
     const backend = getBackend().name;
     noGrad(() => {
       for (const group of this.groups) {
@@ -96,6 +102,7 @@ export class AdamW {
             eps: this.eps,
             weightDecay: group.weightDecay,
             step: state.step,
+            gradScale,
           });
         }
       }

@@ -207,6 +207,7 @@ export const nnKernels: KernelGroup = {
     const eps = attrs.eps as number;
     const weightDecay = attrs.weightDecay as number;
     const step = attrs.step as number;
+    const gradScale = attrs.gradScale as number;
     const params = values(p) as Float32Array;
     const grads = floats(g);
     const m1 = values(m) as Float32Array;
@@ -215,14 +216,14 @@ export const nnKernels: KernelGroup = {
       throw new Error(`AdamW: parameter ${formatShape(p.shape)}, gradient ${formatShape(g.shape)} and moments must have equal sizes`);
     }
     if (simdKernelsActive()) {
-      simdAdamW(params, grads, m1, m2, { lr, beta1, beta2, eps, weightDecay, step });
+      simdAdamW(params, grads, m1, m2, { lr, beta1, beta2, eps, weightDecay, step, gradScale });
       return [];
     }
     const decay = 1 - lr * weightDecay;
     const stepSize = lr / (1 - beta1 ** step);
     const correction2 = Math.sqrt(1 - beta2 ** step);
     for (let i = 0; i < params.length; i++) {
-      const grad = grads[i];
+      const grad = grads[i] * gradScale;
       const first = beta1 * m1[i] + (1 - beta1) * grad;
       const second = beta2 * m2[i] + (1 - beta2) * grad * grad;
       m1[i] = first;

@@ -372,6 +372,8 @@ export interface AdamWHyper {
   eps: number;
   weightDecay: number;
   step: number;
+  /** The update uses gradScale * g (clipping); folded into the kernel's (1-b1) and (1-b2) factors. */
+  gradScale?: number;
 }
 
 /** In place on p, m, v (equal lengths, checked by the caller): one AdamW step, PyTorch's formula. */
@@ -385,6 +387,7 @@ export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: 
   const decay = 1 - h.lr * h.weightDecay;
   const stepSize = h.lr / (1 - h.beta1 ** h.step);
   const invCorrection2 = 1 / Math.sqrt(1 - h.beta2 ** h.step);
+  const gradScale = h.gradScale ?? 1;
   for (let s = 0; s < n; s += chunk) {
     const len = Math.min(chunk, n - s);
     const heap = arena.f32;
@@ -394,7 +397,7 @@ export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: 
     heap.set(v.subarray(s, s + len), pv >> 2);
     runRowJob(arena, {
       kernel: 'adamw',
-      args: [pp, pg, pm, pv, 0, decay, stepSize, invCorrection2, h.eps, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2],
+      args: [pp, pg, pm, pv, 0, decay, stepSize, invCorrection2, h.eps, h.beta1, (1 - h.beta1) * gradScale, h.beta2, (1 - h.beta2) * gradScale * gradScale],
       rowsArg: 4,
       blockRows: BLOCK_ELEMENTS,
       rows: len,

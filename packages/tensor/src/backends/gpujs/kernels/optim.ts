@@ -21,6 +21,7 @@ const adamW: KernelFunc<'AdamW'> = (inputs, attrs) => {
   const eps = attrs.eps;
   const weightDecay = attrs.weightDecay;
   const step = attrs.step;
+  const gradScale = attrs.gradScale;
   if (!(step >= 1)) throw new Error(`gpujs kernel AdamW: attr 'step' must be >= 1 (1 on the first update), got ${step}`);
   const n = sizeOf(p.shape);
   if (n === 0) return [];
@@ -30,9 +31,10 @@ const adamW: KernelFunc<'AdamW'> = (inputs, attrs) => {
   const h = new Float32Array([
     1 - lr * weightDecay,
     beta1,
-    1 - beta1,
+    // the clipping scale of g folded into (1-b1) g and (1-b2) g^2
+    (1 - beta1) * gradScale,
     beta2,
-    1 - beta2,
+    (1 - beta2) * gradScale * gradScale,
     lr / (1 - beta1 ** step),
     Math.sqrt(1 - beta2 ** step),
     eps,

@@ -691,7 +691,7 @@ const inPlace: KernelGroup = {
   AdamW: ([p, g, m, v], attrs) => {
     const backend = backendFor('AdamW');
     for (const other of [g, m, v]) sameShapeCheck('AdamW', p, other);
-    const { lr, beta1, beta2, eps, weightDecay, step } = attrs;
+    const { lr, beta1, beta2, eps, weightDecay, step, gradScale } = attrs;
     if (!(step >= 1)) throw new Error(`gpujs kernel AdamW: attr 'step' must be >= 1 (1 on the first update), got ${step}`);
     const n = sizeOf(p.shape);
     if (n === 0) return [];
@@ -700,9 +700,10 @@ const inPlace: KernelGroup = {
     const params = backend.params([
       { f: 1 - lr * weightDecay },
       { f: beta1 },
-      { f: 1 - beta1 },
+      // the clipping scale of g folded into (1-b1) g and (1-b2) g^2
+      { f: (1 - beta1) * gradScale },
       { f: beta2 },
-      { f: 1 - beta2 },
+      { f: (1 - beta2) * gradScale * gradScale },
       { f: lr / (1 - beta1 ** step) },
       { f: Math.sqrt(1 - beta2 ** step) },
       { f: eps },
