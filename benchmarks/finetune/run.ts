@@ -236,8 +236,10 @@ async function main(): Promise<void> {
     }
     const variants: Array<{ name: string; warmup: boolean }> = [{ name: init.name, warmup: false }];
     if (args.warmupInits.includes(init.name)) variants.push({ name: `${init.name}+tc`, warmup: true });
-    for (const seed of args.seeds) {
-      for (const variant of variants) {
+    // every seed of the plain fine-tuning first, then the warm-up variant's: the comparison across
+    // inits needs the former, and a run stopped by the clock should lack the extras, not a seed
+    for (const variant of variants) {
+      for (const seed of args.seeds) {
         const key = `${variant.name}-s${seed}`;
         if (state.runs[key]) continue;
         let start = frozen;
