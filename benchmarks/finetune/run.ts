@@ -85,6 +85,18 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown flag ${flag}`);
   }
   if (args.inits.length === 0 && !args.merge) throw new Error('give at least one --init NAME=DIR');
+  // numbers are checked here, before any run starts, naming the flag
+  const positiveIntegers: Array<[string, number | undefined]> = [
+    ['--steps', args.steps], ['--batch-size', args.batchSize], ['--group', args.group], ['--eval-every', args.evalEvery],
+    ['--limit', args.limit], ['--dev-limit', args.devLimit], ['--warmup-steps', args.warmupSteps], ['--warmup-batch-size', args.warmupBatchSize],
+    ...args.seeds.map((seed): [string, number] => ['--seeds', seed + 1]),
+  ];
+  for (const [flag, value] of positiveIntegers) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new Error(`${flag}: expected a whole number >= ${flag === '--seeds' ? 0 : 1}, got ${flag === '--seeds' ? value - 1 : value}`);
+  }
+  for (const [flag, value] of [['--lr', args.lr], ['--temperature', args.temperature]] as const) {
+    if (!(Number.isFinite(value) && value > 0)) throw new Error(`${flag}: expected a number > 0, got ${value}`);
+  }
   for (const name of args.warmupInits) {
     if (!args.merge && !args.inits.some((i) => i.name === name)) throw new Error(`--warmup-inits: '${name}' is not one of the --init names (${args.inits.map((i) => i.name).join(', ')})`);
   }
