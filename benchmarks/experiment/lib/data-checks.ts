@@ -78,7 +78,7 @@ export async function countChunksWithTerminators(corpusFiles: string[], tokenize
     inputs: corpusFiles,
     outDir,
     tokenizer,
-    tokenizerFiles: [join(tokenizerDir, 'vocab.txt')],
+    tokenizerFiles: await AutoTokenizer.filesIn(tokenizerDir),
     maxSeqLength: 128,
     split: { terminators },
     progress: false,

@@ -9,6 +9,9 @@ export type AnyTokenizer = BertTokenizer | RobertaTokenizer;
 /** The files AutoTokenizer looks at. */
 const TOKENIZER_FILES = ['tokenizer_config.json', 'tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt'] as const;
 
+/** The files a saved tokenizer folder may hold (`save` writes them; HF writes the same names). */
+const SAVED_TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+
 /** Loads a saved tokenizer folder, picking the class from the files found in it. */
 export const AutoTokenizer = {
   /**
@@ -24,6 +27,19 @@ export const AutoTokenizer = {
       if (await fileExists(path)) files[name] = await readTextFile(path, who);
     }
     return AutoTokenizer.fromFiles(files, dir, who);
+  },
+
+  /**
+   * The tokenizer files present in `dir` (paths), in a fixed order: what a shard manifest hashes
+   * and a checkpoint copies, for BERT (vocab.txt) and RoBERTa (vocab.json + merges.txt) alike.
+   */
+  async filesIn(dir: string): Promise<string[]> {
+    const present: string[] = [];
+    for (const name of SAVED_TOKENIZER_FILES) {
+      const path = nodePath.join(dir, name);
+      if (await fileExists(path)) present.push(path);
+    }
+    return present;
   },
 
   /**
