@@ -8,7 +8,7 @@
  * - prepare:  the full prepare(): jieba word segmentation, WordTokenizer, chunking, shard writing.
  *
  *   node --import tsx benchmarks/corpus-memory.ts [--size-mb N] [--json FILE] [--modes read,pipeline,prepare]
- *                                                 [--file PATH] [--keep] [--vocab vocab.txt] [--seed N] [--workers 1,2]
+ *                                                 [--file PATH[,PATH..]] [--files N] [--keep] [--vocab vocab.txt] [--seed N] [--workers 1,2]
  *
  * Each stage runs in a fresh child process, so its peak RSS (getrusage maxRSS, the true peak of
  * the process) is not inflated by generation or by the other stages. `--vocab` runs `prepare`
@@ -16,6 +16,9 @@
  * runs `prepare` once per worker-thread count (rows prepare-w1, prepare-w2, ...) with a
  * BertTokenizer loaded from a folder (the --vocab file, else the generator's characters as a
  * vocab.txt), reports each run's shards' sha256 and says whether they are identical, and the speed-up over one worker.
+ * `--files N` generates the same total size as N files (WuDao ships in parts): with at least as
+ * many files as workers, each worker prepares whole files; one file is shared in batches.
+ * The stages import the built @retro/data (run `npm run build` first), as `retro prepare` does.
  * JSON: {config, file: {path, bytes, docs}, rows: [{mode, docs, chars, tokens, chunks, seconds, mbPerS, peakRssMB, peakHeapMB, workers?, shardsSha256?}]}.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -115,10 +118,11 @@ function charVocab(): string[] {
 }
 
 /** Runs one stage in this (child) process and prints its JSON row. */
-async function child(mode: Mode, file: string, vocab: string | undefined, workers: number | undefined): Promise<void> {
-  const { readDocuments } = await import('../packages/data/src/corpus/index.js');
-  const { cleanText, splitSentences } = await import('../packages/data/src/text/index.js');
-  const { prepare } = await import('../packages/data/src/prepare.js');
+async function child(mode: Mode, fileList: string, vocab: string | undefined, workers: number | undefined): Promise<void> {
+  const files = fileList.split(',');
+  // The built package, as `retro prepare` runs it: worker threads then load compiled JavaScript
+  // (from source they would first compile their TypeScript through tsx, which users never pay).
+  const { readDocuments, cleanText, splitSentences, prepare } = await import('@retro/data');
   let peakHeap = 0;
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
@@ -130,10 +134,10 @@ async function child(mode: Mode, file: string, vocab: string | undefined, worker
   let chunks = 0;
   let idSum = 0;
   let shardsSha256: string | undefined;
-  const bytes = statSync(file).size;
+  const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
   if (mode === 'read' || mode === 'pipeline') {
     const vocab = new Map(charVocab().map((t, i) => [t, i]));
-    for await (const d of readDocuments(file)) {
+    for await (const d of readDocuments(files)) {
       docs++;
       chars += d.text.length;
       if (mode === 'pipeline') {
@@ -154,7 +158,7 @@ async function child(mode: Mode, file: string, vocab: string | undefined, worker
     let tokenizerDir: string | undefined;
     if (workers !== undefined) {
       // Workers load the tokenizer from a folder: one holding only this vocab.txt.
-      const { BertTokenizer } = await import('../packages/data/src/tokenizers/index.js');
+      const { BertTokenizer } = await import('@retro/data');
       tokenizerDir = join(tmpdir(), 'retro-corpus-memory-tokenizer');
       mkdirSync(tokenizerDir, { recursive: true });
       const vocabFile = join(tokenizerDir, 'vocab.txt');
@@ -162,7 +166,7 @@ async function child(mode: Mode, file: string, vocab: string | undefined, worker
       tokenizer = await BertTokenizer.fromVocabFile(vocabFile);
       tokenizerFiles = [vocabFile];
     } else if (vocab) {
-      const { BertTokenizer } = await import('../packages/data/src/tokenizers/index.js');
+      const { BertTokenizer } = await import('@retro/data');
       tokenizer = await BertTokenizer.fromVocabFile(vocab);
       tokenizerFiles = [vocab];
     } else {
@@ -180,7 +184,7 @@ async function child(mode: Mode, file: string, vocab: string | undefined, worker
       };
     }
     const r = await prepare({
-      inputs: [file],
+      inputs: files,
       outDir: out,
       tokenizer,
       tokenizerFiles,
@@ -233,19 +237,29 @@ async function main(): Promise<void> {
     if (!['read', 'pipeline', 'prepare'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare)`);
   }
   const seed = f.seed === undefined ? 20240521 : Number(f.seed);
+  const fileCount = f.files === undefined ? 1 : Number(f.files);
+  if (!Number.isInteger(fileCount) || fileCount < 1) throw new Error(`bench:corpus-memory: --files must be a whole number >= 1, found ${String(f.files)}`);
   const given = typeof f.file === 'string';
+  if (given && f.files !== undefined) throw new Error('bench:corpus-memory: --files splits the generated corpus; with --file, list the files instead (--file a.json,b.json)');
   const dir = join(tmpdir(), 'retro-corpus-memory');
   mkdirSync(dir, { recursive: true });
-  const file = given ? String(f.file) : join(dir, `wudao-${sizeMb}mb-seed${seed}.json`);
+  // --files N: the same total size as N files of sizeMb / N (seeds seed, seed+1, ...), as WuDao ships in parts.
+  const files = given
+    ? String(f.file).split(',')
+    : Array.from({ length: fileCount }, (_, i) => join(dir, fileCount === 1 ? `wudao-${sizeMb}mb-seed${seed}.json` : `wudao-${sizeMb}mb-seed${seed}-part${i + 1}of${fileCount}.json`));
   let docs = -1;
-  if (!given || !existsSync(file)) {
-    const t = performance.now();
-    process.stderr.write(`generating ${sizeMb} MB WuDao-format file at ${file} ...\n`);
-    const g = await generate(file, sizeMb * 1e6, seed);
-    docs = g.docs;
-    process.stderr.write(`  ${g.docs.toLocaleString('en-US')} documents, ${(g.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  if (!given || !files.every((file) => existsSync(file))) {
+    docs = 0;
+    for (const [i, file] of files.entries()) {
+      const t = performance.now();
+      process.stderr.write(`generating ${fmt(sizeMb / files.length)} MB WuDao-format file at ${file} ...\n`);
+      const g = await generate(file, (sizeMb * 1e6) / files.length, seed + i);
+      docs += g.docs;
+      process.stderr.write(`  ${g.docs.toLocaleString('en-US')} documents, ${(g.bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+    }
   }
-  const bytes = statSync(file).size;
+  const file = files.join(',');
+  const bytes = files.reduce((a, path) => a + statSync(path).size, 0);
   const rows: Row[] = [];
   const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
   for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
@@ -259,9 +273,9 @@ async function main(): Promise<void> {
       rows.push(JSON.parse(out.trim().split('\n').pop()!));
     }
   }
-  if (!given && !f.keep) rmSync(file, { force: true });
+  if (!given && !f.keep) for (const path of files) rmSync(path, { force: true });
 
-  console.log(`\ncorpus-memory: ${(bytes / 1e6).toFixed(0)} MB WuDao file, node ${process.version}`);
+  console.log(`\ncorpus-memory: ${(bytes / 1e6).toFixed(0)} MB of WuDao JSON in ${files.length} file(s), node ${process.version}`);
   console.log(
     formatTable(rows, [
       { header: 'stage', value: (r) => r.mode },
@@ -285,8 +299,8 @@ async function main(): Promise<void> {
   if (args.json) {
     writeJson(args.json, {
       identicalShards: identical,
-      config: { sizeMb, seed, modes, vocab: f.vocab ?? null, workers: f.workers ?? null, node: process.version },
-      file: { path: file, bytes, docs: docs >= 0 ? docs : null },
+      config: { sizeMb, files: files.length, seed, modes, vocab: f.vocab ?? null, workers: f.workers ?? null, node: process.version },
+      file: { path: file, files, bytes, docs: docs >= 0 ? docs : null },
       rows,
     });
   }

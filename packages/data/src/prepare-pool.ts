@@ -1,22 +1,22 @@
 /**
- * Worker threads for `prepare`: documents go out in batches, chunks come back, and the caller
- * takes the results strictly in submission order, so shards are byte-identical for any worker
- * count. At most `maxInFlight` batches are out at once (memory stays bounded: a batch is about
- * BATCH_CHARS characters of text plus its chunks).
+ * Worker threads for `prepare`, two ways of sharing the work:
+ * - batches: the prepare thread reads, documents go out in batches, chunks come back, and the
+ *   caller takes the results strictly in submission order (at most `maxInFlight` batches out at
+ *   once, so memory stays bounded);
+ * - files: a worker prepares a whole file into its own shards, reporting counts and issues.
+ * Shards are byte-identical for any worker count and either way.
  */
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ChunkResult, ChunkTask, ChunkWorkerConfig } from './prepare-worker.js';
-
-/** Characters of document text per batch sent to a worker. */
-export const BATCH_CHARS = 1 << 18;
+import { CorpusError } from './corpus/types.js';
+import type { BatchChunking, FileHooks, FileJob, FileOutcome } from './prepare-file.js';
+import type { ChunkResult, ChunkTask, ChunkWorkerConfig, FileTask, WorkerMessage } from './prepare-messages.js';
 
 /** Where the worker's code is: next to this module, in whichever form this module runs (src via tsx, ESM or CJS dist). */
 function workerEntry(): { url: URL; source?: string } {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const here = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
   if (here.endsWith('.ts')) {
-    // Running from source (tests, tsx): the worker needs the same TypeScript loader.
     // Running from source (tests, tsx): the worker loads its TypeScript through tsx's API.
     const url = new URL('./prepare-worker.ts', here);
     const source =
@@ -28,11 +28,15 @@ function workerEntry(): { url: URL; source?: string } {
 }
 
 interface Pending {
-  resolve: (r: ChunkResult) => void;
+  resolve: (r: ChunkResult | FileOutcome) => void;
   reject: (e: Error) => void;
+  /** File tasks only. */
+  hooks?: FileHooks;
+  /** What the task is about, for errors. */
+  what: string;
 }
 
-export class ChunkPool {
+export class ChunkPool implements BatchChunking {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly order: Array<Promise<ChunkResult>> = [];
@@ -64,7 +68,7 @@ export class ChunkPool {
                 ),
               );
             }
-            worker.on('message', (r: ChunkResult) => pool.settle(r));
+            worker.on('message', (r: WorkerMessage) => pool.receive(r));
             resolve();
           });
           worker.once('error', reject);
@@ -81,22 +85,30 @@ export class ChunkPool {
     return pool;
   }
 
+  get size(): number {
+    return this.workers.length;
+  }
+
   /** Batches submitted and not yet taken. */
   get inFlight(): number {
     return this.order.length;
   }
 
+  private track<T extends ChunkResult | FileOutcome>(id: number, what: string, hooks?: FileHooks): Promise<T> {
+    const result = new Promise<T>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, hooks, what });
+    });
+    // The caller awaits it later; until then a rejection must not count as unhandled.
+    result.catch(() => undefined);
+    return result;
+  }
+
   /** Sends one batch (round-robin over workers); take() returns results in this order. */
   submit(texts: string[], titles: Array<string | undefined>): void {
     const id = this.nextId++;
-    const task: ChunkTask = { id, texts, titles };
-    const result = new Promise<ChunkResult>((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.pending.set(id, { resolve, reject });
-    });
-    // take() awaits it; until then a rejection must not count as unhandled.
-    result.catch(() => undefined);
-    this.order.push(result);
+    const task: ChunkTask = { kind: 'chunk', id, texts, titles };
+    this.order.push(this.track<ChunkResult>(id, 'a batch of documents'));
     this.workers[id % this.workers.length].postMessage(task);
   }
 
@@ -107,12 +119,35 @@ export class ChunkPool {
     return next;
   }
 
-  private settle(r: ChunkResult): void {
-    const p = this.pending.get(r.id);
+  /**
+   * Worker `worker` prepares the whole file of `job` (one file per worker at a time: the caller
+   * schedules). Counts and issues arrive through `hooks` while it runs; a corpus problem under
+   * onError 'fail' rejects with the CorpusError the reader threw.
+   */
+  runFile(worker: number, job: FileJob, hooks: FileHooks): Promise<FileOutcome> {
+    const id = this.nextId++;
+    const task: FileTask = { kind: 'file', id, job };
+    const result = this.track<FileOutcome>(id, job.path, hooks);
+    this.workers[worker].postMessage(task);
+    return result;
+  }
+
+  private receive(m: WorkerMessage): void {
+    const p = this.pending.get(m.id);
     if (!p) return;
-    this.pending.delete(r.id);
-    if (r.error) p.reject(new Error(`prepare: a worker failed on a batch of documents: ${r.error}`));
-    else p.resolve(r);
+    if (m.kind === 'progress') {
+      p.hooks?.onBytes(m.bytes);
+      p.hooks?.onDocuments(m.documents, m.chunks, m.tokens);
+      return;
+    }
+    if (m.kind === 'issue') {
+      p.hooks?.onIssue(m.issue);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (m.kind === 'error') {
+      p.reject(m.issue ? new CorpusError(m.issue) : new Error(`prepare: a worker failed on ${p.what}: ${m.error}`));
+    } else p.resolve(m.kind === 'file' ? m.outcome : m);
   }
 
   private fail(error: Error): void {

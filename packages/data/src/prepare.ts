@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ProgressLine, type ProgressStream } from '@retro/common';
-import { readDocuments } from './corpus/read.js';
 import { CorpusError, type CorpusFormat, type CorpusIssue } from './corpus/types.js';
 import type { CleanOptions } from './text/clean.js';
 import { DocumentChunker } from './text/pipeline.js';
@@ -20,10 +19,9 @@ import {
   type ManifestSource,
   type ShardManifest,
 } from './shards/manifest.js';
-import { ShardWriter } from './shards/writer.js';
 import { availableParallelism } from 'node:os';
-import { BATCH_CHARS, ChunkPool } from './prepare-pool.js';
-import type { ChunkResult } from './prepare-worker.js';
+import { ChunkPool } from './prepare-pool.js';
+import { prepareFile, type FileHooks, type FileJob, type FileOutcome } from './prepare-file.js';
 
 export interface PrepareOptions {
   /** Corpus files (WuDao JSON arrays, JSONL, text). */
@@ -58,8 +56,10 @@ export interface PrepareOptions {
   /** Distinct words whose pieces are cached (speed vs memory; see WordTokenizerOptions). */
   wordCacheSize?: number;
   /**
-   * Threads that segment, tokenize and chunk documents (the reading and the shard writing stay on
-   * the calling thread, in document order, so the shards are byte-identical for any count).
+   * Worker threads. With at least as many files to prepare as workers, each worker prepares whole
+   * files (reads, chunks and writes their shards) and the calling thread only records them; with
+   * fewer, the calling thread reads and writes and the workers chunk batches of documents. Shards
+   * are byte-identical for any count either way.
    * Default: every core when `tokenizerDir` is given and the segmenter is 'jieba' or 'none', else 1.
    * More than 1 needs `tokenizerDir` (workers load the tokenizer from it) and no custom segmenter.
    */
@@ -120,8 +120,6 @@ export interface PrepareResult {
   /** Problems met in this run (first 1000). */
   issues: CorpusIssue[];
 }
-
-const SHARD_EXT = '.rshard';
 
 /**
  * Corpus files -> pre-tokenized binary shards + manifest.json.
@@ -247,89 +245,26 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   let documents = 0;
   let chunks = 0;
   let tokens = 0;
-  for (const file of todo) {
+  const jobs = todo.map((file) => {
     const previous = m.sources.find((s) => s.path === file.path);
     const generation = (previous ? generationOf(previous) : 0) + 1;
     const stem = basename(file.path).replace(/[^A-Za-z0-9._-]/g, '_');
     const tag = createHash('sha256').update(file.path).digest('hex').slice(0, 8);
-    const writer = new ShardWriter({
-      dir: outDir,
+    const job: FileJob = {
+      path: file.path,
+      outDir,
+      shardPrefix: `${stem}-${tag}-g${generation}-`,
       idType,
       maxTokensPerShard: options.maxTokensPerShard,
-      name: (part) => `${stem}-${tag}-g${generation}-${String(part).padStart(4, '0')}${SHARD_EXT}`,
-    });
-    const reader = readDocuments(file.path, {
       format: options.format ?? 'auto',
       onError: options.onError ?? 'skip',
-      hash: true,
-      onIssue,
-      onBytes: (n) => meter.bytes(n),
-    });
-    meter.file = file.path;
-    let fileChunks = 0;
-    let fileTokens = 0;
-    /** Writes one worker batch's chunks, document by document, as the in-process loop would. */
-    const writeBatch = (r: ChunkResult): void => {
-      let c = 0;
-      let at = 0;
-      for (let d = 0; d < r.chunksPerDoc.length; d++) {
-        let docTokens = 0;
-        for (let k = 0; k < r.chunksPerDoc[d]; k++, c++) {
-          const n = r.chunkLengths[c];
-          writer.add(r.ids.subarray(at, at + n), r.wordStarts.subarray(at, at + n));
-          at += n;
-          docTokens += n;
-        }
-        fileChunks += r.chunksPerDoc[d];
-        fileTokens += docTokens;
-        meter.count(1, r.chunksPerDoc[d], docTokens);
-      }
-      meter.tick();
     };
-    try {
-      if (pool) {
-        let texts: string[] = [];
-        let titles: Array<string | undefined> = [];
-        let chars = 0;
-        const send = async (): Promise<void> => {
-          pool.submit(texts, titles);
-          texts = [];
-          titles = [];
-          chars = 0;
-          // Bounded memory: wait for the oldest batch before the reader gets ahead of the writer.
-          while (pool.inFlight >= pool.maxInFlight) writeBatch(await pool.take());
-        };
-        for await (const doc of reader) {
-          texts.push(doc.text);
-          titles.push(doc.title);
-          chars += doc.text.length + (doc.title?.length ?? 0);
-          if (chars >= BATCH_CHARS) await send();
-        }
-        if (texts.length) await send();
-        while (pool.inFlight > 0) writeBatch(await pool.take());
-      } else {
-        for await (const doc of reader) {
-          const cs = chunker!.chunk(doc.text, doc.title);
-          let docTokens = 0;
-          for (const c of cs) {
-            writer.add(c.ids, c.wordStarts);
-            docTokens += c.ids.length;
-          }
-          fileChunks += cs.length;
-          fileTokens += docTokens;
-          meter.count(1, cs.length, docTokens);
-          meter.tick();
-        }
-      }
-      writer.close();
-    } catch (e) {
-      // Nothing of a failed file stays on disk; the manifest still lists its previous shards.
-      for (const s of writer.shards) rmSync(join(outDir, s.file), { force: true });
-      meter.finish(false);
-      await pool?.close();
-      throw e;
-    }
-    const fs = reader.summary.byFile[0];
+    return { file, previous, generation, job };
+  });
+  /** Puts a finished file into the manifest (written at once) and drops its replaced shards. */
+  const record = (i: number, outcome: FileOutcome): void => {
+    const { file, previous, generation } = jobs[i];
+    const fs = outcome.summary;
     const entry: ManifestSource = {
       path: file.path,
       size: file.size,
@@ -338,15 +273,15 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       format: fs.format,
       records: fs.records,
       documents: fs.documents,
-      chunks: fileChunks,
-      tokens: fileTokens,
+      chunks: outcome.chunks,
+      tokens: outcome.tokens,
       skippedRecords: fs.skipped,
       emptyRecords: fs.empty,
       ...(fs.failed ? { failed: fs.failed } : {}),
-      shards: writer.shards.map((s) => s.file),
+      shards: outcome.shards.map((s) => s.file),
       generation,
     };
-    const newShards: ManifestShard[] = writer.shards.map((s) => ({ ...s, source: file.path }));
+    const newShards: ManifestShard[] = outcome.shards.map((s) => ({ ...s, source: file.path }));
     if (previous) m.sources[m.sources.indexOf(previous)] = entry;
     else m.sources.push(entry);
     m.shards = m.sources.flatMap((s) =>
@@ -357,9 +292,34 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     if (previous) for (const f of previous.shards) if (!entry.shards.includes(f)) rmSync(join(outDir, f), { force: true });
     processed.push(file.path);
     documents += fs.documents;
-    chunks += fileChunks;
-    tokens += fileTokens;
+    chunks += outcome.chunks;
+    tokens += outcome.tokens;
     meter.fileDone();
+  };
+  const hooks: FileHooks = {
+    onIssue,
+    onBytes: (n) => meter.bytes(n),
+    onDocuments: (d, c, t) => {
+      meter.count(d, c, t);
+      meter.tick();
+    },
+  };
+  try {
+    if (pool && todo.length >= pool.size) {
+      await prepareFilesOnWorkers(pool, jobs.map((j) => j.job), hooks, record, (job) => (meter.file = job.path));
+    } else {
+      for (let i = 0; i < jobs.length; i++) {
+        meter.file = jobs[i].file.path;
+        record(i, await prepareFile(jobs[i].job, pool ? { batches: pool } : { chunker: chunker! }, hooks));
+      }
+    }
+  } catch (e) {
+    // Nothing of an unrecorded file stays on disk; the manifest still lists its previous shards.
+    meter.finish(false);
+    await pool?.close();
+    const recorded = new Set(processed);
+    for (const { job } of jobs) if (!recorded.has(job.path)) removeShardsOf(job);
+    throw e;
   }
   await pool?.close();
   if (todo.length === 0) {
@@ -379,6 +339,49 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     seconds: (Date.now() - t0) / 1000,
     issues,
   };
+}
+
+/**
+ * With at least as many files as workers, each worker takes the next file when it is free and
+ * prepares it whole (the prepare thread only records). Finished files are recorded in input
+ * order, so the manifest always lists a prefix of the work, as the one-thread loop does.
+ */
+async function prepareFilesOnWorkers(
+  pool: ChunkPool,
+  jobs: FileJob[],
+  hooks: FileHooks,
+  record: (index: number, outcome: FileOutcome) => void,
+  onStart: (job: FileJob) => void,
+): Promise<void> {
+  const outcomes: Array<FileOutcome | undefined> = new Array(jobs.length);
+  let next = 0;
+  let recorded = 0;
+  let failed = false;
+  const lane = async (worker: number): Promise<void> => {
+    while (!failed && next < jobs.length) {
+      const i = next++;
+      onStart(jobs[i]);
+      try {
+        outcomes[i] = await pool.runFile(worker, jobs[i], hooks);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+      while (recorded < jobs.length && outcomes[recorded]) record(recorded, outcomes[recorded++]!);
+    }
+  };
+  await Promise.all(Array.from({ length: pool.size }, (_, w) => lane(w)));
+}
+
+/** Deletes a job's shards and their temp files (a worker stopped mid-file leaves both). */
+function removeShardsOf(job: FileJob): void {
+  let names: string[];
+  try {
+    names = readdirSync(job.outDir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(job.shardPrefix) || name.startsWith(`.${job.shardPrefix}`)) rmSync(join(job.outDir, name), { force: true });
 }
 
 /** The worker count `options` ask for, checked (see PrepareOptions.workers). */

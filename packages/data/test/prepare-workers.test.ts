@@ -1,15 +1,16 @@
 /**
  * `prepare` with worker threads (src/prepare-pool.ts): the shards and the manifest's shard list
- * must be byte-identical for 1, 2 and 3 workers (documents go out in batches, results are written
- * in submission order), on a corpus of several batches through jieba and a real WordPiece vocab.
- * Bad worker options fail with a message naming the option.
+ * must be byte-identical for 1, 2 and 3 workers, on a corpus of several batches through jieba and
+ * a real WordPiece vocab: one file (documents go out in batches, results are written in
+ * submission order) and several files (each worker prepares whole files). Bad worker options
+ * fail with a message naming the option.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepare } from '../src/prepare.js';
-import { BATCH_CHARS } from '../src/prepare-pool.js';
+import { BATCH_CHARS } from '../src/prepare-file.js';
 import { BertTokenizer } from '../src/tokenizers/index.js';
 
 let root: string;
@@ -22,8 +23,8 @@ const CHARS = '的一是在不了有和人这中大为上个国我以要他时�
 const PUNCT = '，。！？';
 
 /** Deterministic pseudo-Chinese documents: sentences of random characters and punctuation. */
-function corpus(file: string, chars: number): void {
-  let state = 12345;
+function corpus(file: string, chars: number, seed = 12345, broken = false): void {
+  let state = seed;
   const next = (n: number) => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     return (state >>> 8) % n;
@@ -37,6 +38,8 @@ function corpus(file: string, chars: number): void {
     lines.push(JSON.stringify({ title: '题', content: text }));
     total += length;
   }
+  // A record whose content is not a string: a schema issue (skipped, or fatal under onError 'fail').
+  if (broken) lines.splice(Math.floor(lines.length / 2), 0, JSON.stringify({ title: '题', content: 42 }));
   writeFileSync(file, lines.join('\n') + '\n');
 }
 
@@ -93,4 +96,75 @@ describe('prepare on worker threads', () => {
     writeFileSync(join(other, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '一'].join('\n') + '\n');
     await expect(prepare({ ...base, outDir: join(root, 'bad2'), workers: 2, tokenizerDir: other })).rejects.toThrow(/is not the one passed as tokenizer/);
   }, 120_000);
+
+  describe('several files: each worker prepares whole files', () => {
+    let inputs: string[];
+    beforeAll(() => {
+      // Uneven sizes, one with a malformed record, so workers finish out of order and issues cross threads.
+      inputs = [0.3, 1.2, 0.2, 0.7, 0.5].map((batches, i) => {
+        const file = join(root, `part-${i}.jsonl`);
+        corpus(file, Math.floor(BATCH_CHARS * batches), 1000 + i, i === 3);
+        return file;
+      });
+    });
+
+    const runFiles = async (workers: number, extra: { onError?: 'skip' | 'fail'; inputs?: string[]; out?: string } = {}) => {
+      const out = extra.out ?? join(root, `files-${workers}`);
+      rmSync(out, { recursive: true, force: true });
+      const tokenizer = await BertTokenizer.fromVocabFile(join(tokenizerDir, 'vocab.txt'));
+      const issues: string[] = [];
+      let lastProgress: { documents: number; tokens: number; bytesDone: number } | undefined;
+      const result = await prepare({
+        inputs: extra.inputs ?? inputs,
+        outDir: out,
+        tokenizer,
+        tokenizerFiles: [join(tokenizerDir, 'vocab.txt')],
+        tokenizerDir,
+        workers,
+        maxTokensPerShard: 20_000,
+        onError: extra.onError,
+        progress: false,
+        onIssue: (issue) => issues.push(`${issue.file}#${issue.index} ${issue.kind}`),
+        onProgress: (p) => (lastProgress = p),
+      });
+      const files = readdirSync(out).filter((f) => f.endsWith('.rshard')).sort();
+      return { result, files, bytes: files.map((f) => readFileSync(join(out, f))), issues, lastProgress };
+    };
+    const sources = (r: { manifest: { sources: unknown[] } }) => r.manifest.sources;
+
+    it('writes the same shards, manifest, issues and counts for 1, 2, 3 and 6 workers', async () => {
+      const one = await runFiles(1);
+      expect(one.files.length, 'several shards per file').toBeGreaterThan(inputs.length);
+      expect(one.issues, 'the malformed record is reported').toEqual([`${inputs[3]}#${Math.floor((one.result.manifest.sources[3].records - 1) / 2)} schema`]);
+      // 6 workers > 5 files: batches instead of whole files; the output must not change either.
+      for (const workers of [2, 3, 6]) {
+        const many = await runFiles(workers);
+        expect(many.files, `${workers} workers: shard names`).toEqual(one.files);
+        many.bytes.forEach((b, i) => expect(b.equals(one.bytes[i]), `${workers} workers: ${many.files[i]} differs`).toBe(true));
+        expect(sources(many.result), `${workers} workers: manifest sources`).toEqual(sources(one.result));
+        expect(many.result.manifest.shards).toEqual(one.result.manifest.shards);
+        expect(many.result.processed).toEqual(one.result.processed);
+        expect(many.issues.sort()).toEqual(one.issues);
+        expect([many.result.documents, many.result.chunks, many.result.tokens]).toEqual([one.result.documents, one.result.chunks, one.result.tokens]);
+        expect(many.lastProgress, `${workers} workers: the last progress report has every document`).toMatchObject({
+          documents: one.result.documents,
+          tokens: one.result.tokens,
+          bytesDone: inputs.reduce((a, f) => a + readFileSync(f).length, 0),
+        });
+      }
+    }, 600_000);
+
+    it("under onError 'fail' rejects with the reader's error and leaves no shard of an unrecorded file", async () => {
+      const out = join(root, 'files-fail');
+      const failing = runFiles(2, { onError: 'fail', out });
+      await expect(failing).rejects.toThrow(/part-3\.jsonl: record \d+: schema/);
+      await expect(failing).rejects.toHaveProperty('name', 'CorpusError');
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { sources: Array<{ path: string; shards: string[] }> };
+      const listed = new Set(manifest.sources.flatMap((s) => s.shards));
+      const onDisk = readdirSync(out).filter((f) => f !== 'manifest.json');
+      expect(onDisk.filter((f) => !listed.has(f)), 'files on disk that the manifest does not list').toEqual([]);
+      expect(manifest.sources.map((s) => s.path), 'only files before the failing one can be recorded').not.toContain(inputs[3]);
+      expect(manifest.sources.every((s) => inputs.indexOf(s.path) < 3)).toBe(true);
+    }, 600_000);
+  });
 });

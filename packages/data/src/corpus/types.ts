@@ -41,8 +41,11 @@ export class CorpusError extends Error {
   readonly kind: CorpusIssueKind;
   readonly file: string;
   readonly index: number;
+  /** The problem as reported (crosses to other threads as plain data). */
+  readonly issue: CorpusIssue;
   constructor(issue: CorpusIssue) {
     super(formatIssue(issue));
+    this.issue = issue;
     this.name = 'CorpusError';
     this.kind = issue.kind;
     this.file = issue.file;
