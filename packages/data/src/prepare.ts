@@ -459,6 +459,9 @@ function configRecord(o: PrepareOptions): ShardManifest['config'] {
     jiebaHmm: o.jiebaHmm ?? true,
     idType,
     pipelineVersion: 1,
+    // Byte-level BPE word starts are read off the whole-text tokenization since version 2 (before,
+    // a Chinese word's first token counted as a continuation and whole words spanned whole chunks).
+    ...(o.tokenizer.byteLevel ? { byteLevelWordStarts: 2 } : {}),
   };
   const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
   return { ...body, hash };

@@ -235,6 +235,35 @@ describe('BatchLoader', () => {
   });
 });
 
+describe('BatchLoader: masked share check', () => {
+  /** 8 chunks of [CLS] + 100 content tokens + [SEP]; `wordEvery` content tokens per word (0: no word starts at all). */
+  const longChunks = (wordEvery: number): ShardSource => {
+    const n = 100;
+    const ids: number[] = [];
+    const starts: number[] = [];
+    const offsets = [0];
+    for (let c = 0; c < 8; c++) {
+      ids.push(CLS, ...Array.from({ length: n }, (_, i) => 10 + ((c * 31 + i) % 250)), SEP);
+      starts.push(1, ...Array.from({ length: n }, (_, i) => (wordEvery > 0 && i % wordEvery === 0 ? 1 : 0)), 1);
+      offsets.push(ids.length);
+    }
+    const shard: ShardData = { idType: 'int32', numChunks: 8, numTokens: ids.length, offsets: Uint32Array.from(offsets), ids: Int32Array.from(ids), wordStarts: Uint8Array.from(starts) };
+    return { numShards: 1, chunkCounts: [8], fingerprint: `long-${wordEvery}`, loadShard: () => shard };
+  };
+
+  it('fails, naming the word length, when the words are too long to mask (shards without word starts)', () => {
+    const loader = new BatchLoader(longChunks(0), baseOptions({ batchSize: 8 }));
+    expect(() => loader.next()).toThrow(/selected \d+ of 800 content tokens .* expected about 30%: its words average 800\.0 tokens/);
+  });
+
+  it('passes with words of a few tokens, at the ratio', () => {
+    const batch = new BatchLoader(longChunks(2), baseOptions({ batchSize: 8 })).next()!;
+    const selected = [...batch.encoderLabels!].filter((x) => x !== IGNORE_INDEX).length;
+    expect(selected / 800).toBeGreaterThan(0.25);
+    expect(selected / 800).toBeLessThanOrEqual(0.31);
+  });
+});
+
 describe('BatchLoader over shard files', () => {
   let dir: string;
   beforeAll(() => {

@@ -15,7 +15,7 @@ import {
   type WordTokenized,
 } from '../src/text/index.js';
 import { readDocuments } from '../src/corpus/index.js';
-import { BertTokenizer } from '../src/tokenizers/index.js';
+import { BertTokenizer, ByteLevelBpeTrainer, RobertaTokenizer } from '../src/tokenizers/index.js';
 
 /**
  * Tiny WordPiece tokenizer written for these tests: whitespace split, every CJK char and every
@@ -260,6 +260,86 @@ describe('WordTokenizer', () => {
         });
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('WordTokenizer with byte-level BPE (RoBERTa)', () => {
+  // Trained on Chinese without spaces, so merges cross jieba's word boundaries.
+  const texts = ['我们喜欢北京大学的学生', '北京大学的学生喜欢我们', '我们的学生喜欢北京', '天气很好我们喜欢天气', 'hello world 我们 hello'];
+  const trainer = new ByteLevelBpeTrainer({ vocabSize: 400, minFrequency: 2 });
+  texts.forEach((t) => trainer.add(t));
+  const model = trainer.train();
+  const roberta = new RobertaTokenizer(model.vocab, model.merges);
+  const jieba = new JiebaSegmenter();
+  const bytesOf = (tokens: string[]) => tokens.map((t) => t.length);
+
+  it('marks a token as a word start exactly when it begins at a jieba word (hand-checked)', () => {
+    const seg: WordSegmenter = { cut: () => ['我们', '喜欢', '北京大学', '的', '学生'] };
+    const text = '我们喜欢北京大学的学生';
+    const r = new WordTokenizer(roberta, seg).encode(text);
+    const tokens = roberta.tokenize(text);
+    expect(r.ids, 'the whole-text tokenization, as at inference').toEqual(roberta.convertTokensToIds(tokens));
+    // word byte offsets: 我们 0, 喜欢 6, 北京大学 12, 的 24, 学生 27 (3 bytes per character)
+    const wordOffsets = new Set([0, 6, 12, 24, 27]);
+    let offset = 0;
+    const expected = tokens.map((t) => {
+      const start = wordOffsets.has(offset) ? 1 : 0;
+      offset += t.length;
+      return start;
+    });
+    expect(r.wordStarts).toEqual(expected);
+    // tokens 我们喜欢 | 北京大学 + half of 的 | the rest of 的 + 学生: merges cross words, so 2 starts
+    expect(r.wordStarts.reduce((a, b) => a + b, 0), 'more than one word').toBe(2);
+  });
+
+  it('a space-led latin word starts at its space; without a segmenter every CJK character is a word', () => {
+    const seg: WordSegmenter = { cut: () => ['我们', ' ', 'hello', ' ', 'world'] };
+    const r = new WordTokenizer(roberta, seg).encode('我们 hello world');
+    const tokens = roberta.tokenize('我们 hello world');
+    const spaced = tokens.map((t, i) => (t.startsWith('Ġ') ? i : -1)).filter((i) => i >= 0);
+    expect(spaced.length).toBeGreaterThan(0);
+    for (const i of spaced) expect(r.wordStarts[i], `token ${i} ${tokens[i]}`).toBe(1);
+    const none = new WordTokenizer(roberta, null).encode('北京大学');
+    // every token begins at a character (4 characters): each starts a word unless it splits one
+    const noneTokens = roberta.tokenize('北京大学');
+    let offset = 0;
+    noneTokens.forEach((t, i) => {
+      expect(none.wordStarts[i]).toBe(offset % 3 === 0 ? 1 : 0);
+      offset += t.length;
+    });
+    expect(none.wordStarts[0]).toBe(1);
+  });
+
+  it('property: ids equal whole-text tokenization, the first token starts a word, starts sit on jieba word offsets', () => {
+    const alphabet = fc.constantFrom(...'我们喜欢世界天气很好的学生北京大。！，'.split(''), 'hello', 'world', ' ', '12', 'ab', 'x');
+    const wt = new WordTokenizer(roberta, jieba);
+    fc.assert(
+      fc.property(fc.array(alphabet, { minLength: 1, maxLength: 30 }).map((a) => a.join('')), (text) => {
+        const r = wt.encode(text);
+        const tokens = roberta.tokenize(text);
+        expect(r.ids).toEqual(roberta.convertTokensToIds(tokens));
+        expect(r.wordStarts.length).toBe(tokens.length);
+        if (tokens.length > 0) expect(r.wordStarts[0]).toBe(1);
+        // word offsets from jieba (whitespace joins the next word)
+        const offsets = new Set<number>();
+        let at = 0;
+        let ws = -1;
+        for (const w of jieba.cut(text)) {
+          if (/^\s+$/.test(w)) ws = ws < 0 ? at : ws;
+          else {
+            offsets.add(ws < 0 ? at : ws);
+            ws = -1;
+          }
+          at += new TextEncoder().encode(w).length;
+        }
+        let offset = 0;
+        bytesOf(tokens).forEach((n, i) => {
+          if (i > 0) expect(r.wordStarts[i], `token ${i} of ${JSON.stringify(text)}`).toBe(offsets.has(offset) ? 1 : 0);
+          offset += n;
+        });
+      }),
+      { numRuns: 200 },
     );
   });
 });

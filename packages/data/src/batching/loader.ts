@@ -1,7 +1,7 @@
 import { deriveSeed, Generator, permutation } from '@retro/random';
 import type { ShardData } from '../shards/format.js';
 import type { ShardDataset } from '../shards/dataset.js';
-import { makeMaskPlan, type MaskPlan } from '../masking/whole-word-mask.js';
+import { IGNORE_INDEX, makeMaskPlan, type MaskPlan } from '../masking/whole-word-mask.js';
 import { collateChunks, type CollatedBatch, type ChunkView } from './collate.js';
 import { maskBatch, type EncoderMasking } from './mask-batch.js';
 
@@ -277,7 +277,9 @@ export class BatchLoader implements Iterable<Batch> {
     };
     if (this.maskPlan) {
       const rng = new Generator(deriveSeed(this.options.seed, TAG_MASK, this.epoch, this.batchInEpoch));
-      Object.assign(batch, maskBatch(collated, rng, this.maskPlan));
+      const masking = maskBatch(collated, rng, this.maskPlan);
+      checkMaskedShare(collated, masking.encoderLabels, this.maskPlan.ratio, this.epoch, this.batchInEpoch);
+      Object.assign(batch, masking);
     }
     return batch;
   }
@@ -338,4 +340,33 @@ export class BatchLoader implements Iterable<Batch> {
       return { view: { ids: d.ids.subarray(a, b), wordStarts: d.wordStarts.subarray(a, b) }, id: w.shardBase[s] + local };
     }
   }
+}
+
+/** Below this many content tokens a batch's masked share is too noisy to judge. */
+const MASK_CHECK_MIN_TOKENS = 512;
+
+/**
+ * Whole-word masking passes over a word longer than the budget left, so words of absurd length
+ * (shards whose word starts are missing) silently mask almost nothing. A batch whose masked share
+ * is under a quarter of the ratio fails instead, naming the words' mean length.
+ */
+function checkMaskedShare(batch: CollatedBatch, labels: Int32Array, ratio: number, epoch: number, batchInEpoch: number): void {
+  const [B, L] = batch.shape;
+  let content = 0;
+  let starts = 0;
+  let selected = 0;
+  for (let b = 0; b < B; b++) {
+    // [CLS] and [SEP] are not content; the chunker writes them as the first and last token
+    for (let i = b * L + 1; i < b * L + batch.lengths[b] - 1; i++) {
+      content++;
+      starts += batch.wordStarts[i];
+    }
+  }
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== IGNORE_INDEX) selected++;
+  if (content < MASK_CHECK_MIN_TOKENS || selected >= (ratio * content) / 4) return;
+  throw new Error(
+    `BatchLoader: whole-word masking selected ${selected} of ${content} content tokens (${((100 * selected) / content).toFixed(1)}%) in batch ${batchInEpoch} of epoch ${epoch}, ` +
+      `expected about ${(100 * ratio).toFixed(0)}%: its words average ${(content / Math.max(1, starts)).toFixed(1)} tokens, too long to fit the budget. ` +
+      `Shards prepared with a byte-level (RoBERTa) tokenizer before word starts were aligned to the whole-text tokenization (their manifest config lacks byteLevelWordStarts) have none: prepare them again.`,
+  );
 }

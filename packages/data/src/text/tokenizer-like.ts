@@ -21,6 +21,12 @@ export interface TokenizerLike {
   readonly specialIds?: readonly number[];
   /** Does `token` continue the previous piece's word? Default: starts with `##` (WordPiece). */
   isContinuation?(token: string): boolean;
+  /**
+   * True for byte-level BPE (RoBERTa, GPT-2): every character of a token stands for one UTF-8 byte
+   * of the text, so token offsets are known and word starts can be read off the whole-text
+   * tokenization.
+   */
+  readonly byteLevel?: boolean;
 }
 
 /** Special ids of a tokenizer, with the default rule of {@link TokenizerLike.specialIds}. */

@@ -47,6 +47,8 @@ export class RobertaTokenizer extends PreTrainedTokenizer implements PieceVisito
   readonly model: ByteLevelBpe;
   readonly merges: readonly (readonly [string, string])[];
   readonly addPrefixSpace: boolean;
+  /** Each token character is one byte of the text (TokenizerLike.byteLevel). */
+  readonly byteLevel = true;
   private sink: TokenSink | null = null;
 
   /**
