@@ -10,8 +10,9 @@
 import { ContrastiveTrainable, PairStream, TextEncoder, TripleStream, parseScoredPairs, parseTriples, type ContrastiveBatch, type ScoredPair, type Triple } from '@retro/finetune';
 import type { AnyTokenizer } from '@retro/data';
 import type { RetroMAEForPretraining } from '@retro/enhanced-decoder';
-import { AdamW, TrainerRng, learningRateAt, runUpdate, validateSchedule, type ScheduleConfig, type UpdateParts } from '@retro/train';
+import { TrainerRng, type ScheduleConfig } from '@retro/train';
 import type { FinetuneSettings, InputFile, StepReport } from '../protocol.js';
+import { UpdateStepper } from './updates.js';
 
 export type PairData = { kind: 'triples'; items: Triple[] } | { kind: 'pairs'; items: ScoredPair[] };
 
@@ -89,12 +90,7 @@ export function checkFinetuneSettings(settings: FinetuneSettings, data: PairData
 }
 
 export class BrowserFinetuner {
-  /** Updates done in this run. */
-  step = 0;
-  private batchesConsumed = 0;
-  private readonly parts: UpdateParts<ContrastiveBatch>;
-  private readonly schedule: ScheduleConfig;
-  private elapsed = 0;
+  private readonly updates: UpdateStepper<ContrastiveBatch>;
 
   constructor(
     model: RetroMAEForPretraining,
@@ -104,8 +100,7 @@ export class BrowserFinetuner {
     maxLength: number,
   ) {
     checkFinetuneSettings(settings, data);
-    this.schedule = { kind: 'linear', lr: settings.lr, warmupSteps: Math.min(Math.ceil(settings.steps / 10), settings.steps), totalSteps: settings.steps };
-    validateSchedule(this.schedule);
+    const schedule: ScheduleConfig = { kind: 'linear', lr: settings.lr, warmupSteps: Math.min(Math.ceil(settings.steps / 10), settings.steps), totalSteps: settings.steps };
     const rng = new TrainerRng(settings.seed);
     const masked = model.encoder;
     masked.generator = rng.dropout;
@@ -119,37 +114,25 @@ export class BrowserFinetuner {
       data.kind === 'triples'
         ? new TripleStream(data.items, { batchSize: settings.batchSize, group: groupOf(data), seed, countTokens })
         : new PairStream(data.items, { batchSize: settings.batchSize, seed, countTokens });
-    const namedParameters = trainable.namedParameters();
-    this.parts = {
-      model: trainable,
-      batches,
-      optimizer: new AdamW(namedParameters, { lr: settings.lr, weightDecay: 0.01, eps: 1e-6 }),
-      namedParameters,
-      params: namedParameters.map(([, tensor]) => tensor),
-      accumulation: 1,
-      clipNorm: 1.0,
-    };
+    this.updates = new UpdateStepper(trainable, batches, schedule, 'pair stream');
+  }
+
+  /** Updates done in this run. */
+  get step(): number {
+    return this.updates.step;
   }
 
   get done(): boolean {
-    return this.step >= this.settings.steps;
+    return this.updates.done;
   }
 
   /** One optimizer update of the contrastive loss; throws TrainingDivergedError on a non-finite loss or gradient. */
   async update(): Promise<StepReport> {
-    const started = performance.now();
-    const lr = learningRateAt(this.schedule, this.step);
-    this.parts.model.train(true);
-    const { taken, outcome } = await runUpdate(this.parts, lr, this.step + 1, this.batchesConsumed);
-    this.batchesConsumed += taken;
-    if (!outcome) throw new Error('the pair stream ran dry (it cycles over the pairs forever; this is a bug)');
-    this.step += 1;
-    const seconds = (performance.now() - started) / 1000;
-    this.elapsed += seconds;
+    const { step, outcome, lr, seconds, elapsedSeconds } = await this.updates.update();
     return {
       phase: 'finetune',
-      step: this.step,
-      runStep: this.step,
+      step,
+      runStep: step,
       totalSteps: this.settings.steps,
       loss: outcome.losses.loss,
       encoderLoss: Number.NaN,
@@ -157,7 +140,7 @@ export class BrowserFinetuner {
       lr,
       gradNorm: outcome.gradNorm,
       tokensPerSecond: outcome.tokens / Math.max(seconds, 1e-9),
-      elapsedSeconds: this.elapsed,
+      elapsedSeconds,
     };
   }
 }

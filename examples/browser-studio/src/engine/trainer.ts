@@ -1,16 +1,15 @@
 /**
- * RetroMAE pretraining one optimizer update at a time, so the worker can yield between updates
- * (pause, resume, search, download mid-run). Each update is @retro/train's `runUpdate` (the same
- * function its Node loop runs: forward, NaN/Inf checks, backward, global-norm clipping at 1.0,
- * AdamW) at the scheduled learning rate; checkpoints are the page's downloads instead of files.
+ * RetroMAE pretraining one optimizer update at a time (updates.ts: @retro/train's runUpdate, the
+ * function its Node loop runs); checkpoints are the page's downloads instead of files.
  * Batches: BatchLoader over the in-memory chunks (seeded shuffle, whole-word encoder mask), then
  * RetroMAEBatches (decoder mask M), driven through RetroMAEObjective.
  */
 import { BatchLoader, specialIdsOf, type AnyTokenizer, type Chunk } from '@retro/data';
 import { RetroMAEBatches, RetroMAEObjective, type RetroMAEForPretraining } from '@retro/enhanced-decoder';
-import { AdamW, TrainerRng, learningRateAt, runUpdate, validateSchedule, type ScheduleConfig, type UpdateParts } from '@retro/train';
+import { TrainerRng, type ScheduleConfig } from '@retro/train';
 import type { StepReport, TrainSettings } from '../protocol.js';
 import { MemoryShards } from './corpus.js';
+import { UpdateStepper } from './updates.js';
 
 export function checkSettings(settings: TrainSettings): void {
   const integer = (name: string, value: number, min: number) => {
@@ -29,12 +28,7 @@ export function checkSettings(settings: TrainSettings): void {
 type Batch = NonNullable<ReturnType<RetroMAEBatches<unknown>['next']>>;
 
 export class BrowserTrainer {
-  /** Updates done in this run. */
-  step = 0;
-  private batchesConsumed = 0;
-  private readonly parts: UpdateParts<Batch>;
-  private readonly schedule: ScheduleConfig;
-  private elapsed = 0;
+  private readonly updates: UpdateStepper<Batch>;
 
   constructor(
     model: RetroMAEForPretraining,
@@ -43,8 +37,7 @@ export class BrowserTrainer {
     readonly settings: TrainSettings,
   ) {
     checkSettings(settings);
-    this.schedule = { kind: 'linear', lr: settings.lr, warmupSteps: Math.min(settings.warmupSteps, settings.steps), totalSteps: settings.steps };
-    validateSchedule(this.schedule);
+    const schedule: ScheduleConfig = { kind: 'linear', lr: settings.lr, warmupSteps: Math.min(settings.warmupSteps, settings.steps), totalSteps: settings.steps };
     model.encoder.generator = new TrainerRng(settings.seed).dropout;
     const loader = new BatchLoader(new MemoryShards(chunks), {
       batchSize: settings.batchSize,
@@ -58,41 +51,27 @@ export class BrowserTrainer {
         specialIds: specialIdsOf(tokenizer),
       },
     });
-    const objective = new RetroMAEObjective(model);
-    const namedParameters = objective.namedParameters();
-    this.parts = {
-      model: objective,
-      batches: new RetroMAEBatches(loader, { decoderRatio: settings.decoderMaskRatio, seed: settings.seed }),
-      // RetroMAE's recipe: weight decay 0.01, off biases and LayerNorms (AdamW's HF default rule).
-      optimizer: new AdamW(namedParameters, { lr: settings.lr, weightDecay: 0.01, eps: 1e-6 }),
-      namedParameters,
-      params: namedParameters.map(([, tensor]) => tensor),
-      accumulation: 1,
-      clipNorm: 1.0,
-    };
+    const batches = new RetroMAEBatches(loader, { decoderRatio: settings.decoderMaskRatio, seed: settings.seed });
+    this.updates = new UpdateStepper(new RetroMAEObjective(model), batches, schedule, 'batch loader');
+  }
+
+  /** Updates done in this run. */
+  get step(): number {
+    return this.updates.step;
   }
 
   get done(): boolean {
-    return this.step >= this.settings.steps;
+    return this.updates.done;
   }
 
   /** One optimizer update; throws TrainingDivergedError on a non-finite loss or gradient (weights untouched). */
   async update(): Promise<StepReport> {
-    const started = performance.now();
-    const lr = learningRateAt(this.schedule, this.step);
-    this.parts.model.train(true);
-    // On WebGPU runUpdate reads back once, asynchronously; on cpu it resolves at once.
-    const { taken, outcome } = await runUpdate(this.parts, lr, this.step + 1, this.batchesConsumed);
-    this.batchesConsumed += taken;
-    if (!outcome) throw new Error('the batch loader ran dry (it loops over the corpus forever; this is a bug)');
-    this.step += 1;
-    const seconds = (performance.now() - started) / 1000;
-    this.elapsed += seconds;
+    const { step, outcome, lr, seconds, elapsedSeconds } = await this.updates.update();
     const { loss, encoderLoss, decoderLoss } = outcome.losses;
     return {
       phase: 'pretrain',
-      step: this.step,
-      runStep: this.step,
+      step,
+      runStep: step,
       totalSteps: this.settings.steps,
       loss,
       encoderLoss,
@@ -100,7 +79,7 @@ export class BrowserTrainer {
       lr,
       gradNorm: outcome.gradNorm,
       tokensPerSecond: outcome.tokens / Math.max(seconds, 1e-9),
-      elapsedSeconds: this.elapsed,
+      elapsedSeconds,
     };
   }
 }
