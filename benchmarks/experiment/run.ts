@@ -400,7 +400,7 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
   const status = `${results.complete ? 'complete' : 'INCOMPLETE (rerun the command to continue)'} — trained: ${trained}; evaluated at the final step: ${evaluated}.`;
   const stepTable = `\n### Scores by training step\n\nEvery evaluated checkpoint (step 0 = the untrained initialisation of that seed).\n\n${stepTableMarkdown(evals, bm25)}`;
   const stepCost = state.done('step-cost')?.result as StepCost | undefined;
-  writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status, stepCost }) + stepTable);
+  writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status, stepCost, encoder: o.encoder }) + stepTable);
   const scratchRuns = runs.filter((r) => !r.model.startsWith('cont-'));
   const continuedRuns = runs.filter((r) => r.model.startsWith('cont-'));
   if (scratchRuns.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(scratchRuns, `MLM vs RetroMAE loss (${o.encoder}, H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));

@@ -22,6 +22,14 @@ describe('experiment report', () => {
     expect(md).not.toContain("reference's 1200-step run");
   });
 
+  it('leaves the PyTorch columns empty for a RoBERTa run (the reference is a BERT)', () => {
+    const finals = [record('init', 42, 0, 'cls', 66.8), record('mlm', 42, 1200, 'cls', 40)];
+    const md = resultsMarkdown({ finals, training: [], steps: 1200, limit: null, seeds: [42], encoder: 'roberta' });
+    const row = md.split('\n').find((line) => line.startsWith('| Retrieval nDCG@10'))!;
+    expect(row).toContain('| 66.8 | – | 40.0 | – | – | – |');
+    expect(md).toContain('none exists for RoBERTa');
+  });
+
   it('says when the PyTorch columns describe a different run length', () => {
     const md = resultsMarkdown({ finals: [], training: [], steps: 1800, limit: null, seeds: [42] });
     expect(md).toContain("The PT columns are the reference's 1200-step run, beside 1800 steps here.");

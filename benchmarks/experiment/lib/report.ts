@@ -158,8 +158,11 @@ export function resultsMarkdown(input: {
   status?: string;
   /** The step-cost stage's measurement (both objectives alternating, machine to itself). */
   stepCost?: { mlmSecondsPerStep: number; retromaeSecondsPerStep: number; ratio: number };
+  /** The PyTorch reference is a BERT run: RoBERTa runs show no PT numbers. Default 'bert'. */
+  encoder?: 'bert' | 'roberta';
 }): string {
   const out: string[] = [];
+  const reference = (input.encoder ?? 'bert') === 'bert' ? PYTORCH_REFERENCE : null;
   if (input.status) out.push(`**Status:** ${input.status}`, '');
   const models: ModelName[] = ['init', 'mlm', 'retromae'];
   const names = MODEL_NAMES;
@@ -169,8 +172,12 @@ export function resultsMarkdown(input: {
       ? ` (seeds ${input.seeds.join(', ')}; mean ± sample sd over the seeds each model has, n = ${models.map((m) => `${names[m]} ${seedsOf(m).length}`).join(', ')})`
       : ` (seed ${input.seeds[0]})`;
   out.push(`Zero-shot on cmteb-lite, ×100, after ${input.steps} steps${seedNote}.` + (input.limit ? ` **Eval subset: --limit ${input.limit} — not comparable to the PyTorch numbers.**` : '') +
-      (input.steps !== PYTORCH_REFERENCE.steps ? ` **The PT columns are the reference's ${PYTORCH_REFERENCE.steps}-step run, beside ${input.steps} steps here.**` : ''));
-  out.push('"ours" = this repository (TypeScript, @retro/*); "PT" = the PyTorch reference run; – = not reported.');
+      (reference && input.steps !== reference.steps ? ` **The PT columns are the reference's ${reference.steps}-step run, beside ${input.steps} steps here.**` : ''));
+  out.push(
+    reference
+      ? '"ours" = this repository (TypeScript, @retro/*); "PT" = the PyTorch reference run; – = not reported.'
+      : '"ours" = this repository (TypeScript, @retro/*); "PT" stays empty: the PyTorch reference run is a BERT, and none exists for RoBERTa; – = not reported.',
+  );
   out.push('');
   for (const pooling of ['cls', 'mean'] as const) {
     out.push(`### ${pooling === 'cls' ? 'CLS' : 'Mean'} pooling`);
@@ -180,7 +187,7 @@ export function resultsMarkdown(input: {
     for (const key of Object.keys(METRIC_LABELS) as MetricKey[]) {
       const cells = models.map((m) => {
         const ours = input.finals.filter((r) => r.model === m && r.pooling === pooling && Number.isFinite(r.scores[key])).map((r) => r.scores[key]!);
-        return `${ours.length ? meanSd(ours) : '–'} | ${fmt(PYTORCH_REFERENCE[pooling][key]?.[m])}`;
+        return `${ours.length ? meanSd(ours) : '–'} | ${fmt(reference?.[pooling][key]?.[m])}`;
       });
       out.push(`| ${METRIC_LABELS[key]} | ${cells.join(' | ')} | ${fmt(input.bm25?.[key])} | ${fmt(PYTORCH_REFERENCE.bm25[key])} |`);
     }
@@ -192,8 +199,9 @@ export function resultsMarkdown(input: {
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of input.training) {
     const pt =
-      t.model === 'mlm' ? [PYTORCH_REFERENCE.finalLoss.mlm, undefined, undefined]
-      : t.model === 'retromae' ? [undefined, PYTORCH_REFERENCE.finalLoss.retromaeEncoder, PYTORCH_REFERENCE.finalLoss.retromaeDecoder]
+      !reference ? [undefined, undefined, undefined]
+      : t.model === 'mlm' ? [reference.finalLoss.mlm, undefined, undefined]
+      : t.model === 'retromae' ? [undefined, reference.finalLoss.retromaeEncoder, reference.finalLoss.retromaeDecoder]
       : [undefined, undefined, undefined];
     out.push(
       `| ${MODEL_NAMES[t.model]} s${t.seed} (${t.steps} steps) | ${fmt(t.finalLoss, 2)} | ${fmt(pt[0], 2)} | ${fmt(t.finalEncoderLoss, 2)} | ${fmt(pt[1], 2)} | ${fmt(t.finalDecoderLoss, 2)} | ${fmt(pt[2], 2)} | ${fmt(t.secondsPerStep, 2)} | ${fmt(t.tokensPerSecond, 0)} | ${fmt(t.trainSeconds / 60, 1)} min |`,
