@@ -16,6 +16,8 @@
  * runs `prepare` once per worker-thread count (rows prepare-w1, prepare-w2, ...) with a
  * BertTokenizer loaded from a folder (the --vocab file, else the generator's characters as a
  * vocab.txt), reports each run's shards' sha256 and says whether they are identical, and the speed-up over one worker.
+ * `--modes cli` runs `retro prepare --workers W` through the package bin (node on the built
+ * packages, as a user runs it), timed by /usr/bin/time (rows cli-wW).
  * `--files N` generates the same total size as N files (WuDao ships in parts): with at least as
  * many files as workers, each worker prepares whole files; one file is shared in batches.
  * The stages import the built @retro/data (run `npm run build` first), as `retro prepare` does.
@@ -23,9 +25,9 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fmt, formatTable } from './lib/table.js';
 import { parseArgs, writeJson } from './lib/io.js';
 
@@ -43,7 +45,7 @@ interface Row {
   shardsSha256?: string;
 }
 
-type Mode = 'read' | 'pipeline' | 'prepare';
+type Mode = 'read' | 'pipeline' | 'prepare' | 'cli';
 
 /** Common CJK block slice, punctuation and a few latin words: what the generator draws from. */
 const CJK_FIRST = 0x4e00;
@@ -115,6 +117,44 @@ function charVocab(): string[] {
   for (let i = 0; i < CJK_COUNT; i++) v.push(String.fromCharCode(CJK_FIRST + i));
   for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') v.push(c);
   return v;
+}
+
+/**
+ * `retro prepare` as a user runs it: the package bin (node on the built packages, no tsx), timed
+ * by /usr/bin/time for the wall time and the peak RSS of the whole process.
+ */
+function runCli(files: string[], vocab: string | undefined, workers: number): Row {
+  if (!existsSync('/usr/bin/time')) throw new Error('bench:corpus-memory: --modes cli needs /usr/bin/time (apt install time) for the peak RSS');
+  const tokenizerDir = join(tmpdir(), 'retro-corpus-memory-cli-tokenizer');
+  mkdirSync(tokenizerDir, { recursive: true });
+  writeFileSync(join(tokenizerDir, 'vocab.txt'), vocab ? readFileSync(vocab) : charVocab().join('\n') + '\n');
+  const out = join(tmpdir(), 'retro-corpus-memory-cli-shards');
+  rmSync(out, { recursive: true, force: true });
+  const bin = join(dirname(resolve(process.argv[1])), '..', 'packages', 'cli', 'bin', 'retro.js');
+  process.stderr.write(`running retro prepare --workers ${workers} ...\n`);
+  const run = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', bin, 'prepare', '--input', files.join(','), '--tokenizer', tokenizerDir, '--output', out, '--max-length', '128', '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const timing = /TIME ([\d.]+) (\d+)\s*$/.exec(run.stderr ?? '');
+  if (run.status !== 0 || !timing) throw new Error(`bench:corpus-memory: retro prepare --workers ${workers} failed (status ${run.status}): ${(run.stderr ?? '').slice(-2000)}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { totals: { documents: number; tokens: number; chunks: number }; shards: Array<{ file: string }> };
+  const hash = createHash('sha256');
+  for (const s of manifest.shards) hash.update(readFileSync(join(out, s.file)));
+  rmSync(out, { recursive: true, force: true });
+  const seconds = Number(timing[1]);
+  const bytes = files.reduce((a, path) => a + statSync(path).size, 0);
+  return {
+    mode: `cli-w${workers}`,
+    docs: manifest.totals.documents,
+    chars: 0,
+    tokens: manifest.totals.tokens,
+    chunks: manifest.totals.chunks,
+    seconds,
+    mbPerS: bytes / 1e6 / seconds,
+    // GNU time's %M is the peak RSS in KiB
+    peakRssMB: (Number(timing[2]) * 1024) / 1e6,
+    peakHeapMB: NaN,
+    workers,
+    shardsSha256: hash.digest('hex'),
+  };
 }
 
 /** Runs one stage in this (child) process and prints its JSON row. */
@@ -234,7 +274,7 @@ async function main(): Promise<void> {
   if (!(sizeMb > 0)) throw new Error(`bench:corpus-memory: --size-mb must be a positive number, found ${String(f['size-mb'])}`);
   const modes = (typeof f.modes === 'string' ? f.modes : 'read,pipeline,prepare').split(',') as Mode[];
   for (const m of modes) {
-    if (!['read', 'pipeline', 'prepare'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare)`);
+    if (!['read', 'pipeline', 'prepare', 'cli'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare, cli)`);
   }
   const seed = f.seed === undefined ? 20240521 : Number(f.seed);
   const fileCount = f.files === undefined ? 1 : Number(f.files);
@@ -264,6 +304,10 @@ async function main(): Promise<void> {
   const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
   for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
   for (const mode of modes) {
+    if (mode === 'cli') {
+      for (const w of workerCounts) rows.push(runCli(files, typeof f.vocab === 'string' ? f.vocab : undefined, w ?? 1));
+      continue;
+    }
     for (const w of mode === 'prepare' ? workerCounts : [undefined]) {
       process.stderr.write(`running ${mode}${w === undefined ? '' : ` with ${w} worker(s)`} ...\n`);
       const childArgs = [...process.execArgv, process.argv[1], '--child', mode, '--file', file];
@@ -285,16 +329,22 @@ async function main(): Promise<void> {
       { header: 'seconds', value: (r) => fmt(r.seconds), right: true },
       { header: 'MB/s', value: (r) => fmt(r.mbPerS), right: true },
       { header: 'peak RSS MB', value: (r) => fmt(r.peakRssMB), right: true },
-      { header: 'peak heap MB', value: (r) => fmt(r.peakHeapMB), right: true },
+      { header: 'peak heap MB', value: (r) => (Number.isFinite(r.peakHeapMB) ? fmt(r.peakHeapMB) : '–'), right: true },
     ]),
   );
   const withWorkers = rows.filter((r) => r.workers !== undefined);
   let identical: boolean | null = null;
   if (withWorkers.length > 1) {
     identical = withWorkers.every((r) => r.shardsSha256 === withWorkers[0].shardsSha256);
-    const one = withWorkers.find((r) => r.workers === 1);
-    console.log(`\nshards identical for every worker count: ${identical ? 'yes' : 'NO'} (sha256 ${withWorkers[0].shardsSha256?.slice(0, 16)}...)`);
-    if (one) for (const r of withWorkers) if (r !== one) console.log(`prepare with ${r.workers} workers: ${fmt(r.mbPerS / one.mbPerS)}x the throughput of 1 worker; peak RSS ${fmt(r.peakRssMB)} MB (1 worker: ${fmt(one.peakRssMB)} MB)`);
+    console.log(`\nshards identical for every worker count and mode: ${identical ? 'yes' : 'NO'} (sha256 ${withWorkers[0].shardsSha256?.slice(0, 16)}...)`);
+    // Each row against the 1-worker row just before it (rounds alternate: --workers 1,2,1,2).
+    for (const family of ['prepare', 'cli']) {
+      let one: Row | undefined;
+      for (const r of withWorkers.filter((row) => row.mode.startsWith(`${family}-`))) {
+        if (r.workers === 1) one = r;
+        else if (one) console.log(`${family} with ${r.workers} workers: ${fmt(r.mbPerS / one.mbPerS)}x the throughput of the 1-worker run before it; peak RSS ${fmt(r.peakRssMB)} MB (1 worker: ${fmt(one.peakRssMB)} MB)`);
+      }
+    }
   }
   if (args.json) {
     writeJson(args.json, {

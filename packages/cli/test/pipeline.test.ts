@@ -126,4 +126,25 @@ describe('retro CLI end to end', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/whole-word.*jieba.*wordpiece/s);
   });
+
+  it('prepare --workers N writes the same shards for 1 and 3 workers over 3 files, and refuses 0', async () => {
+    const dir = join(root, 'workers');
+    mkdirSync(join(dir, 'corpus'), { recursive: true });
+    const texts = [0, 1, 2].flatMap((i) => makeCorpus(join(dir, 'corpus', `part-00${i}.json`), 60 + 40 * i));
+    const tokenizerDir = join(dir, 'tokenizer');
+    await writeWordPieceVocab(await buildWordPieceVocab(texts, { minCharFrequency: 1 }), tokenizerDir);
+    const shardsOf = (out: string) => readdirSync(out).filter((f) => f.endsWith('.rshard')).sort().map((f) => [f, readFileSync(join(out, f)).toString('base64')]);
+    const outputs: Array<Array<string[]>> = [];
+    for (const workers of ['1', '3']) {
+      const out = join(dir, `w${workers}`);
+      const result = await run(['prepare', '--input', join(dir, 'corpus'), '--tokenizer', tokenizerDir, '--output', out, '--max-length', '32', '--shard-tokens', '2048', '--workers', workers]);
+      expect(result.code, result.stderr).toBe(0);
+      outputs.push(shardsOf(out));
+    }
+    expect(outputs[0]!.length, 'several shards').toBeGreaterThan(3);
+    expect(outputs[1]).toEqual(outputs[0]);
+    const bad = await run(['prepare', '--input', join(dir, 'corpus'), '--tokenizer', tokenizerDir, '--output', join(dir, 'w0'), '--workers', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--workers/);
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ export interface PrepareOptions {
   shardTokens: number;
   sentenceTerminators?: string;
   wholeWord: 'jieba' | 'wordpiece';
+  workers?: number;
   overwrite: boolean;
 }
 
@@ -37,6 +38,15 @@ export const prepareCommand: CommandSpec = {
       default: 'jieba',
       description:
         'Word grouping stored for whole-word masking: jieba (Chinese words, as Chinese-BERT-wwm) or wordpiece (`##` continuations only, as HF DataCollatorForWholeWordMask: every CJK character is its own word)',
+    },
+    {
+      name: 'workers',
+      type: 'integer',
+      min: 1,
+      max: 1024,
+      placeholder: 'N',
+      description:
+        'Worker threads (default: one per core). With at least N files to prepare each worker prepares whole files; with fewer, workers chunk batches of documents the main thread reads. Shards are identical for any N; 1 runs everything on the main thread',
     },
     { name: 'overwrite', type: 'boolean', default: false, description: 'Rebuild every shard even where the manifest says a file is already prepared; also allows an --output folder that holds other files' },
   ],

@@ -14,6 +14,7 @@ export async function runPrepare(options: PrepareOptions): Promise<unknown> {
     tokenizerFiles: files,
     // Worker threads (one per core) load the same tokenizer folder; shards do not depend on their count.
     tokenizerDir: dir,
+    workers: options.workers,
     maxSeqLength: options.maxLength,
     maxTokensPerShard: options.shardTokens,
     force: options.overwrite,
