@@ -186,3 +186,22 @@ describe('ByteLevelBpeTrainer', () => {
     expect(t.decode(t.encode(texts[2]!, { addSpecialTokens: false }).ids)).toBe(texts[2]);
   });
 });
+
+describe('AutoTokenizer.filesIn', () => {
+  it('lists the saved files of a RoBERTa and of a BERT folder, in a fixed order, only those present', async () => {
+    const robertaDir = mkdtempSync(join(tmpdir(), 'retro-files-in-'));
+    dirs.push(robertaDir);
+    await tok.save(robertaDir);
+    const listed = await AutoTokenizer.filesIn(robertaDir);
+    expect(listed.map((f) => f.slice(robertaDir.length + 1))).toEqual(
+      ['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'].filter((f) => existsSync(join(robertaDir, f))),
+    );
+    expect(listed.some((f) => f.endsWith('merges.txt')) && listed.some((f) => f.endsWith('vocab.json'))).toBe(true);
+    expect(listed.some((f) => f.endsWith('vocab.txt'))).toBe(false);
+    unlinkSync(join(robertaDir, 'merges.txt'));
+    expect((await AutoTokenizer.filesIn(robertaDir)).some((f) => f.endsWith('merges.txt'))).toBe(false);
+    const empty = mkdtempSync(join(tmpdir(), 'retro-files-in-'));
+    dirs.push(empty);
+    expect(await AutoTokenizer.filesIn(empty)).toEqual([]);
+  });
+});
