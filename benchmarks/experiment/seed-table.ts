@@ -11,7 +11,7 @@
  * seeds run at different times, by different invocations, add up to one table.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { claimsMarkdown, seedReferenceMarkdown, seedTableMarkdown, type ContinuedExperiment } from './lib/continued.js';
 import type { EvalRecord } from './lib/report.js';
@@ -89,10 +89,13 @@ function main(argv: string[]): void {
   if (files.length === 0) throw new Error('seed-table.ts: give at least one --out DIR (a run.ts output folder) or --results FILE (its report/results.json)');
   const experiments = mergeByBackbone(files.map((source) => ({ source, experiment: readExperiment(source) })));
   const outs = files;
+  const target = publish ?? dirname(outs[0]!);
+  // Sources as seen from the table's folder, so a published table names files in the repository.
+  const sources = outs.map((o) => relative(target, o) || o);
   const md = [
     '# The seed\'s table at small scale: continued pretraining of MLM-pretrained encoders',
     '',
-    `Zero-shot on cmteb-lite, ×100, mean ± sample sd over seeds; average = mean of retrieval nDCG@10, reranking MAP and STS Spearman. Sources: ${outs.map((o) => `\`${o}\``).join(', ')}.`,
+    `Zero-shot on cmteb-lite, ×100, mean ± sample sd over seeds; average = mean of retrieval nDCG@10, reranking MAP and STS Spearman. Sources: ${sources.map((o) => `\`${o}\``).join(', ')}.`,
     '',
     '## CLS pooling (the sentence embedding RetroMAE trains)',
     '',
@@ -107,7 +110,6 @@ function main(argv: string[]): void {
     '',
     seedReferenceMarkdown(),
   ].join('\n');
-  const target = publish ?? dirname(outs[0]!);
   mkdirSync(target, { recursive: true });
   writeFileSync(join(target, 'seed-table.md'), `${md}\n`);
   process.stdout.write(`${md}\nwritten: ${join(target, 'seed-table.md')}\n`);
