@@ -39,7 +39,8 @@ const WS_ONLY = /^\s+$/;
  * BPE (RoBERTa) too, whose Chinese words carry no leading space. Words the 'bert-safe' rule glues
  * together are grouped by the tokenizer's continuation rule after their first token. Without a
  * segmenter, the text's first token and every token the rule does not call a continuation start a
- * word: byte-level BPE then groups by spaces only, so Chinese text needs the segmenter.
+ * word; byte-level BPE under 'bert-safe' (the default) uses BERT's basic words instead (each CJK or
+ * punctuation character, runs of other characters), read off the whole-text tokenization.
  *
  * Whitespace-only segments are glued to the following word before tokenizing, so byte-level BPE
  * tokenizers still see the leading space that marks a word start (WordPiece ignores it).
@@ -137,8 +138,9 @@ export class WordTokenizer {
     }
     let covered = 0;
     for (const t of tokens) covered += t.length;
-    // 1 more byte than the text: the tokenizer added a prefix space (RoBERTa's add_prefix_space).
-    const shift = covered - utf8Length(text);
+    // `at` is now the text's byte length; 1 byte more covered: the tokenizer added a prefix space
+    // (RoBERTa's add_prefix_space). The segmenter must have kept every character for `at` to count.
+    const shift = covered - at;
     if (at !== utf8Length(text) || (shift !== 0 && shift !== 1)) return null;
     const wordStarts: number[] = [];
     let offset = -shift;
