@@ -3,7 +3,7 @@
  * {id, uniqueKey, titleUkey, dataType, title, content}) in /tmp from generated text (no shared
  * data), then streams it through @retro/data and reports peak RSS and MB/s per stage:
  *
- * - read:     readDocuments only (stream-json + UTF-8 checks + record validation);
+ * - read:     readDocuments only (JSON scanning + UTF-8 checks + record validation);
  * - pipeline: read + cleanText + splitSentences + a simple per-character tokenizer;
  * - prepare:  the full prepare(): jieba word segmentation, WordTokenizer, chunking, shard writing.
  *
