@@ -53,6 +53,18 @@ describe('continued-pretraining report', () => {
     expect(md).toMatch(/BERT vs RoBERTa gains: needs both backbones/);
   });
 
+  it('compares the backbones by gain and by where RetroMAE ends, which can disagree', () => {
+    // bert gains 66-40 = 26 and 64-42 = 22 (mean 24) and ends at 65.0; roberta gains 30 from a lower base and ends at 60.
+    const roberta: ContinuedExperiment = {
+      encoder: 'roberta', baseSteps: 1200, continueSteps: 1200,
+      evals: [rec('mlm', 42, 1200, 30, 50, 30), rec('cont-mlm', 42, 1200, 35, 55, 30), rec('cont-retromae', 42, 1200, 60, 70, 40)],
+    };
+    const md = claimsMarkdown([experiment(evals), roberta]);
+    expect(md).toContain('BERT gains more than RoBERTa from RetroMAE on retrieval (mean over seeds): BERT 24.0 vs RoBERTa 30.0: **no**.');
+    expect(md).toMatch(/BERT \+ RetroMAE ends above RoBERTa \+ RetroMAE on Retrieval nDCG@10 .*: BERT 65\.0 vs RoBERTa 60\.0: \*\*yes\*\*\./);
+    expect(md).toMatch(/on Reranking MAP .*: BERT 75\.0 vs RoBERTa 70\.0: \*\*yes\*\*\./);
+  });
+
   it('claims nothing while no seed has all three rows', () => {
     const partial = evals.filter((r) => r.model !== 'cont-mlm');
     expect(claimsMarkdown([experiment(partial)])).toMatch(/bert: no seed has the base and both continuations evaluated yet/);
