@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { detectFormat, foreignEncoding } from './detect.js';
 import { checkObjectRecord, checkTextLine, type RecordCheck } from './records.js';
@@ -106,7 +106,7 @@ export class DocumentReader implements AsyncIterable<CorpusDocument> {
     const hash: Hash | null = this.options.hash ? createHash('sha256') : null;
     const decoder = new Utf8EscapeDecoder();
     const handler = format === 'wudao' ? new WudaoHandler() : new LineHandler(format);
-    const stream = createReadStream(file, { highWaterMark: this.options.chunkBytes ?? 1 << 20 });
+    const chunks = chunksOf(file, this.options.chunkBytes ?? 1 << 20);
     let stopped = false;
     // Turns raw records into documents/issues; returns false when the file must stop.
     const emit = function* (this: DocumentReader, items: Array<{ index: number; check: RecordCheck }>) {
@@ -127,7 +127,7 @@ export class DocumentReader implements AsyncIterable<CorpusDocument> {
     }.bind(this);
     try {
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
           fs.bytes += chunk.length;
           s.bytes += chunk.length;
           hash?.update(chunk);
@@ -151,8 +151,28 @@ export class DocumentReader implements AsyncIterable<CorpusDocument> {
         fs.sha256 = hash.digest('hex');
       }
     } finally {
-      stream.destroy();
+      await chunks.return(undefined);
     }
+  }
+}
+
+/**
+ * The file's bytes in chunks of `size`, all read into one buffer. Why not a read stream: a stream
+ * allocates a fresh buffer per chunk and they are freed only when garbage is collected, which held
+ * tens of MB of finished chunks at a time. Each chunk is valid until the next one is asked for;
+ * every consumer here copies what it keeps (decoder tail, hash, decoded text).
+ */
+async function* chunksOf(file: string, size: number): AsyncGenerator<Buffer, void, undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
 }
 
