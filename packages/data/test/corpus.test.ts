@@ -275,6 +275,31 @@ describe('Utf8EscapeDecoder', () => {
   });
 });
 
+describe('Utf8EscapeDecoder, any bytes', () => {
+  it('gives the same text and invalid count for any split of any bytes', () => {
+    // Bytes drawn mostly from UTF-8's lead and continuation ranges, so splits land inside sequences.
+    const byte = fc.oneof(fc.integer({ min: 0x80, max: 0xbf }), fc.integer({ min: 0xc0, max: 0xf7 }), fc.integer({ min: 0x20, max: 0x7f }), fc.integer({ min: 0, max: 255 }));
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 6 }), (values, cuts) => {
+        const bytes = Uint8Array.from(values);
+        const whole = new Utf8EscapeDecoder(false);
+        const expected = whole.write(bytes) + whole.end();
+        const d = new Utf8EscapeDecoder(false);
+        let out = '';
+        let from = 0;
+        for (const cut of [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)) {
+          out += d.write(bytes.subarray(from, cut));
+          from = cut;
+        }
+        out += d.write(bytes.subarray(from)) + d.end();
+        expect(out).toBe(expected);
+        expect(d.invalidBytes).toBe(whole.invalidBytes);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('readDocuments: streaming memory', () => {
   it('reads a ~24 MB WuDao file with a live heap that does not grow with the file', () => {
     // Measured in a child process with --expose-gc so the heap can be sampled after collection.

@@ -23,13 +23,22 @@ export class Utf8EscapeDecoder {
   /** Decodes one chunk; an incomplete multi-byte sequence at its end is kept for the next call. */
   write(chunk: Uint8Array): string {
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let head = '';
     if (this.tail) {
-      buf = Buffer.concat([this.tail, buf]);
+      // Only the sequence split across the chunks is joined (at most 3 continuation bytes can
+      // finish it), not the whole chunk: after them the decoding of the joined bytes is at a
+      // sequence boundary, as any byte left over is invalid on its own either way.
+      let k = 0;
+      while (k < 3 && k < buf.length && (buf[k]! & 0xc0) === 0x80) k++;
+      const joined = Buffer.concat([this.tail, buf.subarray(0, k)]);
       this.tail = null;
+      buf = buf.subarray(k);
+      if (buf.length === 0) return this.write(joined);
+      head = this.decode(joined);
     }
     const cut = completeLength(buf);
     if (cut < buf.length) this.tail = Buffer.from(buf.subarray(cut));
-    return this.bomless(this.decode(buf.subarray(0, cut)));
+    return this.bomless(head + this.decode(buf.subarray(0, cut)));
   }
 
   /** Flushes: leftover bytes of an unfinished sequence are invalid and get escaped. */
