@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claimsMarkdown, passingStepsMarkdown, seedTableMarkdown, type ContinuedExperiment } from '../experiment/lib/continued.js';
 import type { EvalRecord } from '../experiment/lib/report.js';
 import { mergeByBackbone } from '../experiment/seed-table.js';
+import { parseContinuedOptions, runArgs } from '../experiment/continued.js';
 
 /** A CLS record with the three seed metrics (retrieval, reranking, STS). */
 function rec(model: EvalRecord['model'], seed: number, step: number, retrieval: number, reranking: number, sts: number): EvalRecord {
@@ -79,5 +80,20 @@ describe('continued-pretraining report', () => {
     expect(() => mergeByBackbone([{ source: 'a.json', experiment: s42 }, { source: 'c.json', experiment: s42 }])).toThrow(/c\.json: mlm seed 42 step 1200 \(cls\) is also in a\.json/);
     const shorter = { ...s43, continueSteps: 600 };
     expect(() => mergeByBackbone([{ source: 'a.json', experiment: s42 }, { source: 'd.json', experiment: shorter }])).toThrow(/d\.json: bert with 1200 base \+ 600 continued steps cannot join a\.json/);
+  });
+
+  it('continued.ts: one run.ts per backbone in OUT/<backbone>, the budget and publish folders passed on, bad flags named', () => {
+    const o = parseContinuedOptions(['--out', '/x', '--seeds', '3', '--publish', '/p', '--eval-at', '600', '--shared', '/s']);
+    expect(o.encoders).toEqual(['bert', 'roberta']);
+    expect(runArgs(o, 'roberta', 90)).toEqual([
+      '--out', '/x/roberta', '--encoder', 'roberta', '--only', 'init,mlm,cont-mlm,cont-retromae', '--seeds', '3', '--seed', '42',
+      '--continue-steps', '1200', '--eval-at', '600', '--shared', '/s', '--time-budget', '90.00', '--publish', '/p/roberta',
+    ]);
+    expect(runArgs(parseContinuedOptions(['--encoders', 'bert', '--dry-run']), 'bert')).toContain('--dry-run');
+    expect(() => parseContinuedOptions(['--encoders', 'bert,xlm'])).toThrow(/--encoders: expected bert, roberta or both, found 'bert,xlm'/);
+    expect(() => parseContinuedOptions(['--seeds', '0'])).toThrow(/--seeds: expected a whole number >= 1, found '0'/);
+    expect(() => parseContinuedOptions(['--time-budget', 'soon'])).toThrow(/--time-budget: expected minutes > 0/);
+    expect(() => parseContinuedOptions(['--batch', '8'])).toThrow(/unknown flag --batch/);
+    expect(() => parseContinuedOptions(['--out'])).toThrow(/--out: expected --name value/);
   });
 });
