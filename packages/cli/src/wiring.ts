@@ -8,16 +8,11 @@ import type { PrepareOptions } from './commands/prepare.js';
 import type { PretrainOptions, trainSettings } from './commands/pretrain.js';
 import type { FinetuneCliOptions } from './commands/finetune.js';
 import type { MineCliOptions } from './commands/mine.js';
-import { runPrepare } from './pipelines/prepare.js';
-import { runPretrain } from './pipelines/pretrain.js';
-import { openEncoder } from './pipelines/embed.js';
-import { runEvaluate, type EvalProgress, type EvalRun } from './pipelines/evaluate.js';
-import { runExport } from './pipelines/export.js';
-import { runBuildTokenizer } from './pipelines/build-tokenizer.js';
+import type { openEncoder } from './pipelines/embed.js';
+import type { EvalProgress, EvalRun } from './pipelines/evaluate.js';
 import type { TokenizerOptions } from './commands/tokenizer.js';
 import type { ExportOptions } from './commands/export.js';
 import type { TaskEntry, TaskResult } from '@retro/eval';
-import { runFinetune, runMine } from './pipelines/finetune.js';
 
 export interface Wiring {
   prepare(options: PrepareOptions): Promise<unknown>;
@@ -39,17 +34,22 @@ export interface Wiring {
 const encoders = new Map<string, ReturnType<typeof openEncoder>>();
 function cachedEncoder(options: EmbedOptions): ReturnType<typeof openEncoder> {
   const key = JSON.stringify([options.model, options.batchSize, options.maxLength, options.pooling, options.normalize]);
-  if (!encoders.has(key)) encoders.set(key, openEncoder(options.model, options));
+  if (!encoders.has(key)) encoders.set(key, import('./pipelines/embed.js').then((pipeline) => pipeline.openEncoder(options.model, options)));
   return encoders.get(key)!;
 }
 
+/**
+ * Each command's pipeline is imported when the command runs. Why: the model packages (tensor
+ * kernels, gpu.js, bert, train) cost every process their load time and memory, and `retro
+ * prepare` or `--help` use none of them.
+ */
 export const defaultWiring: Wiring = {
-  prepare: runPrepare,
-  pretrain: runPretrain,
+  prepare: async (options) => (await import('./pipelines/prepare.js')).runPrepare(options),
+  pretrain: async (options, settings) => (await import('./pipelines/pretrain.js')).runPretrain(options, settings),
   embed: async (texts, options) => (await cachedEncoder(options)).embed(texts),
-  evaluate: runEvaluate,
-  export: runExport,
-  tokenizer: runBuildTokenizer,
-  finetune: runFinetune,
-  mine: runMine,
+  evaluate: async (options, tasks, onProgress, onTask) => (await import('./pipelines/evaluate.js')).runEvaluate(options, tasks, onProgress, onTask),
+  export: async (options) => (await import('./pipelines/export.js')).runExport(options),
+  tokenizer: async (options, onProgress) => (await import('./pipelines/build-tokenizer.js')).runBuildTokenizer(options, onProgress),
+  finetune: async (options) => (await import('./pipelines/finetune.js')).runFinetune(options),
+  mine: async (options) => (await import('./pipelines/finetune.js')).runMine(options),
 };
