@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from '../lib/io.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -35,53 +36,43 @@ interface Options {
 
 const USAGE = 'usage: continued.ts [--dry-run] [--out DIR] [--seeds N] [--seed N] [--encoders bert,roberta] [--time-budget MIN] [--shared DIR] [--publish DIR] [--continue-steps N] [--eval-at S,S] [--steps N]';
 
+const FLAGS = new Set(['out', 'encoders', 'seeds', 'seed', 'time-budget', 'publish', 'dry-run', 'shared', 'continue-steps', 'eval-at', 'steps']);
+/** Flags run.ts takes as they are. */
+const PASSED_ON = ['shared', 'continue-steps', 'eval-at', 'steps'];
+
+/** Reads continued.ts's flags (the shared benchmark flag reader splits them); errors name the flag. */
 export function parseContinuedOptions(argv: string[]): Options {
-  const o: Options = { out: resolve('runs/continued'), encoders: ['bert', 'roberta'], seeds: '2', seed: '42', passThrough: [], dryRun: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (flag === '--help' || flag === '-h') throw new Error(USAGE);
-    if (flag === '--dry-run') {
-      o.dryRun = true;
-      continue;
-    }
-    if (!flag.startsWith('--') || value === undefined || value.startsWith('--')) throw new Error(`continued.ts: ${flag}: expected --name value\n${USAGE}`);
-    i++;
-    switch (flag) {
-      case '--out':
-        o.out = resolve(value);
-        break;
-      case '--encoders': {
-        const list = value.split(',');
-        const bad = list.find((e) => e !== 'bert' && e !== 'roberta');
-        if (bad !== undefined || list.length === 0) throw new Error(`continued.ts: --encoders: expected bert, roberta or both, found '${value}'`);
-        o.encoders = [...new Set(list)] as Options['encoders'];
-        break;
-      }
-      case '--seeds':
-      case '--seed':
-        if (!/^\d+$/.test(value) || (flag === '--seeds' && Number(value) < 1)) throw new Error(`continued.ts: ${flag}: expected a whole number${flag === '--seeds' ? ' >= 1' : ''}, found '${value}'`);
-        if (flag === '--seeds') o.seeds = value;
-        else o.seed = value;
-        break;
-      case '--time-budget':
-        if (!(Number(value) > 0)) throw new Error(`continued.ts: --time-budget: expected minutes > 0, found '${value}'`);
-        o.budgetMinutes = Number(value);
-        break;
-      case '--publish':
-        o.publish = resolve(value);
-        break;
-      case '--shared':
-      case '--continue-steps':
-      case '--eval-at':
-      case '--steps':
-        o.passThrough.push(flag, value);
-        break;
-      default:
-        throw new Error(`continued.ts: unknown flag ${flag}\n${USAGE}`);
-    }
-  }
-  return o;
+  const { flags } = parseArgs(argv);
+  for (const name of Object.keys(flags)) if (!FLAGS.has(name)) throw new Error(`continued.ts: unknown flag --${name}\n${USAGE}`);
+  const value = (name: string): string | undefined => {
+    const v = flags[name];
+    if (v === true) throw new Error(`continued.ts: --${name}: expected --name value\n${USAGE}`);
+    return v;
+  };
+  const wholeNumber = (name: string, fallback: string, min: number): string => {
+    const v = value(name) ?? fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`continued.ts: --${name}: expected a whole number${min > 0 ? ` >= ${min}` : ''}, found '${v}'`);
+    return v;
+  };
+  const encoders = value('encoders')?.split(',') ?? ['bert', 'roberta'];
+  if (encoders.some((e) => e !== 'bert' && e !== 'roberta')) throw new Error(`continued.ts: --encoders: expected bert, roberta or both, found '${value('encoders')}'`);
+  const budget = value('time-budget');
+  if (budget !== undefined && !(Number(budget) > 0)) throw new Error(`continued.ts: --time-budget: expected minutes > 0, found '${budget}'`);
+  const out = value('out');
+  const publish = value('publish');
+  return {
+    out: resolve(out ?? 'runs/continued'),
+    encoders: [...new Set(encoders)] as Options['encoders'],
+    seeds: wholeNumber('seeds', '2', 1),
+    seed: wholeNumber('seed', '42', 0),
+    budgetMinutes: budget === undefined ? undefined : Number(budget),
+    publish: publish === undefined ? undefined : resolve(publish),
+    // In the order given, as run.ts would log them.
+    passThrough: Object.keys(flags)
+      .filter((name) => PASSED_ON.includes(name))
+      .flatMap((name) => [`--${name}`, value(name)!]),
+    dryRun: flags['dry-run'] === true,
+  };
 }
 
 /** run.ts's arguments for one backbone (the stages of the continued experiment only). */
@@ -103,6 +94,10 @@ function node(script: string, args: string[]): number {
 }
 
 function main(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const o = parseContinuedOptions(argv);
   const start = Date.now();
   for (const encoder of o.encoders) {
@@ -111,8 +106,9 @@ function main(argv: string[]): number {
       process.stdout.write(`[continued] time budget spent before ${encoder}; rerun the same command to go on\n`);
       break;
     }
-    process.stdout.write(`[continued] ${encoder}: run.ts ${runArgs(o, encoder, left).join(' ')}\n`);
-    const code = node('run.ts', runArgs(o, encoder, left));
+    const args = runArgs(o, encoder, left);
+    process.stdout.write(`[continued] ${encoder}: run.ts ${args.join(' ')}\n`);
+    const code = node('run.ts', args);
     if (code !== 0) {
       process.stderr.write(`continued.ts: run.ts for ${encoder} exited with ${code}; its log above says why\n`);
       return code;

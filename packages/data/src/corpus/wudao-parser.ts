@@ -70,9 +70,12 @@ export class JsonArrayStreamParser {
     return this.drain();
   }
 
-  /** Signals end of input; reports truncation when the array was not closed. */
+  /**
+   * Signals end of input; reports truncation when the array was not closed. Nothing is left to
+   * scan: every write scans to its end, and an element still open (a bare number included) means
+   * the array was never closed.
+   */
   end(): RawElement[] {
-    if (!this.failure) this.scan();
     if (!this.failure && this.state !== 'after') {
       this.failure = {
         kind: 'truncated',
