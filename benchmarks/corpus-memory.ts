@@ -7,8 +7,9 @@
  * - pipeline: read + cleanText + splitSentences + a simple per-character tokenizer;
  * - prepare:  the full prepare(): jieba word segmentation, WordTokenizer, chunking, shard writing.
  *
- *   node --import tsx benchmarks/corpus-memory.ts [--size-mb N] [--json FILE] [--modes read,pipeline,prepare]
+ *   node --import tsx benchmarks/corpus-memory.ts [--size-mb N] [--json FILE]
  *                                                 [--file PATH[,PATH..]] [--files N] [--keep] [--vocab vocab.txt] [--seed N] [--workers 1,2]
+ *                                                 [--modes read,pipeline,prepare,cli,processes]
  *
  * Each stage runs in a fresh child process, so its peak RSS (getrusage maxRSS, the true peak of
  * the process) is not inflated by generation or by the other stages. `--vocab` runs `prepare`
@@ -18,6 +19,10 @@
  * vocab.txt), reports each run's shards' sha256 and says whether they are identical, and the speed-up over one worker.
  * `--modes cli` runs `retro prepare --workers W` through the package bin (node on the built
  * packages, as a user runs it), timed by /usr/bin/time (rows cli-wW).
+ * `--modes cli,processes` adds, after each cli run with W > 1 workers, W independent one-worker
+ * `retro prepare` processes started together on the files shared round robin (rows processes-W):
+ * what this machine gives W cores on this work when nothing but the hardware is shared, the
+ * ceiling for the W-worker run's speed-up (needs at least W files).
  * `--files N` generates the same total size as N files (WuDao ships in parts): with at least as
  * many files as workers, each worker prepares whole files; one file is shared in batches.
  * The stages import the built @retro/data (run `npm run build` first), as `retro prepare` does.
@@ -25,7 +30,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fmt, formatTable } from './lib/table.js';
@@ -42,10 +47,12 @@ interface Row {
   peakRssMB: number;
   peakHeapMB: number;
   workers?: number;
+  /** processes-N rows: N independent one-worker runs side by side. */
+  processes?: number;
   shardsSha256?: string;
 }
 
-type Mode = 'read' | 'pipeline' | 'prepare' | 'cli';
+type Mode = 'read' | 'pipeline' | 'prepare' | 'cli' | 'processes';
 
 /** Common CJK block slice, punctuation and a few latin words: what the generator draws from. */
 const CJK_FIRST = 0x4e00;
@@ -119,41 +126,114 @@ function charVocab(): string[] {
   return v;
 }
 
+/** The tokenizer folder every `retro prepare` run of this benchmark uses (the --vocab file, else the generator's characters). */
+function cliTokenizer(vocab: string | undefined): string {
+  const tokenizerDir = join(tmpdir(), 'retro-corpus-memory-cli-tokenizer');
+  mkdirSync(tokenizerDir, { recursive: true });
+  writeFileSync(join(tokenizerDir, 'vocab.txt'), vocab ? readFileSync(vocab) : charVocab().join('\n') + '\n');
+  return tokenizerDir;
+}
+
+interface CliRun {
+  seconds: number;
+  peakRssMB: number;
+  totals: { documents: number; tokens: number; chunks: number };
+  shardsSha256: string;
+}
+
+/** Arguments of one timed `retro prepare` (GNU time prints "TIME wall peakKiB" last on stderr). */
+function cliArgs(files: string[], tokenizerDir: string, out: string, workers: number): string[] {
+  const bin = join(dirname(resolve(process.argv[1])), '..', 'packages', 'cli', 'bin', 'retro.js');
+  return ['-f', 'TIME %e %M', bin, 'prepare', '--input', files.join(','), '--tokenizer', tokenizerDir, '--output', out, '--max-length', '128', '--workers', String(workers)];
+}
+
+/** Reads one finished run: its timing line, its manifest's totals and its shards' sha256; removes its output. */
+function cliResult(status: number | null, stderr: string, out: string, what: string): CliRun {
+  const timing = /TIME ([\d.]+) (\d+)\s*$/.exec(stderr);
+  if (status !== 0 || !timing) throw new Error(`bench:corpus-memory: ${what} failed (status ${status}): ${stderr.slice(-2000)}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { totals: CliRun['totals']; shards: Array<{ file: string }> };
+  const hash = createHash('sha256');
+  for (const s of manifest.shards) hash.update(readFileSync(join(out, s.file)));
+  rmSync(out, { recursive: true, force: true });
+  // GNU time's %M is the peak RSS in KiB
+  return { seconds: Number(timing[1]), peakRssMB: (Number(timing[2]) * 1024) / 1e6, totals: manifest.totals, shardsSha256: hash.digest('hex') };
+}
+
+function requireTime(mode: string): void {
+  if (!existsSync('/usr/bin/time')) throw new Error(`bench:corpus-memory: --modes ${mode} needs /usr/bin/time (apt install time) for the peak RSS`);
+}
+
 /**
  * `retro prepare` as a user runs it: the package bin (node on the built packages, no tsx), timed
  * by /usr/bin/time for the wall time and the peak RSS of the whole process.
  */
 function runCli(files: string[], vocab: string | undefined, workers: number): Row {
-  if (!existsSync('/usr/bin/time')) throw new Error('bench:corpus-memory: --modes cli needs /usr/bin/time (apt install time) for the peak RSS');
-  const tokenizerDir = join(tmpdir(), 'retro-corpus-memory-cli-tokenizer');
-  mkdirSync(tokenizerDir, { recursive: true });
-  writeFileSync(join(tokenizerDir, 'vocab.txt'), vocab ? readFileSync(vocab) : charVocab().join('\n') + '\n');
+  requireTime('cli');
+  const tokenizerDir = cliTokenizer(vocab);
   const out = join(tmpdir(), 'retro-corpus-memory-cli-shards');
   rmSync(out, { recursive: true, force: true });
-  const bin = join(dirname(resolve(process.argv[1])), '..', 'packages', 'cli', 'bin', 'retro.js');
   process.stderr.write(`running retro prepare --workers ${workers} ...\n`);
-  const run = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', bin, 'prepare', '--input', files.join(','), '--tokenizer', tokenizerDir, '--output', out, '--max-length', '128', '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const timing = /TIME ([\d.]+) (\d+)\s*$/.exec(run.stderr ?? '');
-  if (run.status !== 0 || !timing) throw new Error(`bench:corpus-memory: retro prepare --workers ${workers} failed (status ${run.status}): ${(run.stderr ?? '').slice(-2000)}`);
-  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { totals: { documents: number; tokens: number; chunks: number }; shards: Array<{ file: string }> };
-  const hash = createHash('sha256');
-  for (const s of manifest.shards) hash.update(readFileSync(join(out, s.file)));
-  rmSync(out, { recursive: true, force: true });
-  const seconds = Number(timing[1]);
+  const run = spawnSync('/usr/bin/time', cliArgs(files, tokenizerDir, out, workers), { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = cliResult(run.status, run.stderr ?? '', out, `retro prepare --workers ${workers}`);
   const bytes = files.reduce((a, path) => a + statSync(path).size, 0);
   return {
     mode: `cli-w${workers}`,
-    docs: manifest.totals.documents,
+    docs: r.totals.documents,
     chars: 0,
-    tokens: manifest.totals.tokens,
-    chunks: manifest.totals.chunks,
-    seconds,
-    mbPerS: bytes / 1e6 / seconds,
-    // GNU time's %M is the peak RSS in KiB
-    peakRssMB: (Number(timing[2]) * 1024) / 1e6,
+    tokens: r.totals.tokens,
+    chunks: r.totals.chunks,
+    seconds: r.seconds,
+    mbPerS: bytes / 1e6 / r.seconds,
+    peakRssMB: r.peakRssMB,
     peakHeapMB: NaN,
     workers,
-    shardsSha256: hash.digest('hex'),
+    shardsSha256: r.shardsSha256,
+  };
+}
+
+/**
+ * The machine's own ceiling for `count` cores on this work: `count` independent one-worker
+ * `retro prepare` processes started together, each on its share of the files (round robin), so
+ * nothing is shared but the hardware. Wall time is the slowest process's; peak RSS is the sum.
+ */
+async function runProcesses(files: string[], vocab: string | undefined, count: number): Promise<Row> {
+  requireTime('processes');
+  if (files.length < count) throw new Error(`bench:corpus-memory: --modes processes with ${count} processes needs at least ${count} files, found ${files.length} (use --files ${count})`);
+  const tokenizerDir = cliTokenizer(vocab);
+  const shares = Array.from({ length: count }, (_, p) => files.filter((_, i) => i % count === p));
+  process.stderr.write(`running ${count} independent retro prepare --workers 1 processes ...\n`);
+  const runs = await Promise.all(
+    shares.map((share, p) => {
+      const out = join(tmpdir(), `retro-corpus-memory-processes-${p}`);
+      rmSync(out, { recursive: true, force: true });
+      return new Promise<CliRun>((done, fail) => {
+        const child = spawn('/usr/bin/time', cliArgs(share, tokenizerDir, out, 1), { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
+        child.on('error', fail);
+        child.on('close', (status) => {
+          try {
+            done(cliResult(status, stderr, out, `process ${p + 1} of ${count} (retro prepare --workers 1)`));
+          } catch (error) {
+            fail(error);
+          }
+        });
+      });
+    }),
+  );
+  const bytes = files.reduce((a, path) => a + statSync(path).size, 0);
+  const seconds = Math.max(...runs.map((r) => r.seconds));
+  return {
+    mode: `processes-${count}`,
+    docs: runs.reduce((a, r) => a + r.totals.documents, 0),
+    chars: 0,
+    tokens: runs.reduce((a, r) => a + r.totals.tokens, 0),
+    chunks: runs.reduce((a, r) => a + r.totals.chunks, 0),
+    seconds,
+    mbPerS: bytes / 1e6 / seconds,
+    peakRssMB: runs.reduce((a, r) => a + r.peakRssMB, 0),
+    peakHeapMB: NaN,
+    processes: count,
   };
 }
 
@@ -274,8 +354,9 @@ async function main(): Promise<void> {
   if (!(sizeMb > 0)) throw new Error(`bench:corpus-memory: --size-mb must be a positive number, found ${String(f['size-mb'])}`);
   const modes = (typeof f.modes === 'string' ? f.modes : 'read,pipeline,prepare').split(',') as Mode[];
   for (const m of modes) {
-    if (!['read', 'pipeline', 'prepare', 'cli'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare, cli)`);
+    if (!['read', 'pipeline', 'prepare', 'cli', 'processes'].includes(m)) throw new Error(`bench:corpus-memory: unknown mode '${m}' (read, pipeline, prepare, cli, processes)`);
   }
+  if (modes.includes('processes') && !modes.includes('cli')) throw new Error('bench:corpus-memory: --modes processes is measured beside cli (--modes cli,processes): its ratio is against the 1-worker cli run');
   const seed = f.seed === undefined ? 20240521 : Number(f.seed);
   const fileCount = f.files === undefined ? 1 : Number(f.files);
   if (!Number.isInteger(fileCount) || fileCount < 1) throw new Error(`bench:corpus-memory: --files must be a whole number >= 1, found ${String(f.files)}`);
@@ -303,9 +384,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
   for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
+  const mostProcesses = Math.max(...workerCounts.map((w) => w ?? 1));
+  if (modes.includes('processes') && mostProcesses > files.length) {
+    throw new Error(`bench:corpus-memory: --modes processes with ${mostProcesses} processes needs at least ${mostProcesses} files, found ${files.length} (use --files ${mostProcesses})`);
+  }
   for (const mode of modes) {
+    if (mode === 'processes') continue; // runs inside the cli rounds, right after each cli run it is compared with
     if (mode === 'cli') {
-      for (const w of workerCounts) rows.push(runCli(files, typeof f.vocab === 'string' ? f.vocab : undefined, w ?? 1));
+      for (const w of workerCounts) {
+        rows.push(runCli(files, typeof f.vocab === 'string' ? f.vocab : undefined, w ?? 1));
+        if (modes.includes('processes') && (w ?? 1) > 1) rows.push(await runProcesses(files, typeof f.vocab === 'string' ? f.vocab : undefined, w!));
+      }
       continue;
     }
     for (const w of mode === 'prepare' ? workerCounts : [undefined]) {
@@ -344,6 +433,17 @@ async function main(): Promise<void> {
         if (r.workers === 1) one = r;
         else if (one) console.log(`${family} with ${r.workers} workers: ${fmt(r.mbPerS / one.mbPerS)}x the throughput of the 1-worker run before it; peak RSS ${fmt(r.peakRssMB)} MB (1 worker: ${fmt(one.peakRssMB)} MB)`);
       }
+    }
+  }
+  // Each processes-N row against the 1-worker cli run and the N-worker cli run before it.
+  let one: Row | undefined;
+  let many: Row | undefined;
+  for (const r of rows) {
+    if (r.mode === 'cli-w1') one = r;
+    else if (r.mode.startsWith('cli-w')) many = r;
+    else if (r.processes !== undefined && one) {
+      const ofMany = many && many.workers === r.processes ? `; retro prepare --workers ${r.processes} reached ${fmt((100 * many.mbPerS) / r.mbPerS)} % of it` : '';
+      console.log(`${r.processes} independent one-worker processes (the machine's ceiling for ${r.processes} cores on this work): ${fmt(r.mbPerS / one.mbPerS)}x the 1-worker run${ofMany}`);
     }
   }
   if (args.json) {
