@@ -27,7 +27,7 @@ import { measureStepCost, type StepCost } from './lib/step-cost.js';
 import { buildAndCompareVocab, countChunksWithTerminators } from './lib/data-checks.js';
 import { lossPlot, metricPlot, readMetrics, resultsMarkdown, stepTableMarkdown, summarizeTraining, type EvalRecord } from './lib/report.js';
 import { PYTORCH_CONTINUED, type MetricKey } from './lib/reference.js';
-import { claimsMarkdown, continuedPlot, passingStepsMarkdown, pytorchComparisonMarkdown, seedTableMarkdown, type ContinuedExperiment } from './lib/continued.js';
+import { claimsMarkdown, continuedPlot, passingStepsMarkdown, plottedSeeds, pytorchComparisonMarkdown, seedTableMarkdown, type ContinuedExperiment } from './lib/continued.js';
 
 /** The model and optimiser of the reference run (issue text); only steps and batch are flags. */
 const MODEL = { hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, dropout: 0.1, maxPosition: 128 };
@@ -403,13 +403,12 @@ function writeReport(o: ExperimentOptions, state: ExperimentState, invocationSee
   writeFileSync(join(reportDir, 'results.md'), resultsMarkdown({ finals, bm25, training, steps: o.steps, limit: o.limit ?? null, seeds, status, stepCost, encoder: o.encoder }) + stepTable);
   const scratchRuns = runs.filter((r) => !r.model.startsWith('cont-'));
   const continuedRuns = runs.filter((r) => r.model.startsWith('cont-'));
-  if (scratchRuns.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(scratchRuns, `MLM vs RetroMAE loss (${o.encoder}, H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
+  if (scratchRuns.length) writeFileSync(join(reportDir, 'loss.svg'), lossPlot(scratchRuns, `${scratchRuns.some((r) => r.model === 'retromae') ? 'MLM vs RetroMAE loss' : 'MLM loss'} (${o.encoder}, H=256, 4 layers, batch ${o.batchSize}, ${o.steps} steps)`));
   if (evals.length) writeFileSync(join(reportDir, 'metrics.svg'), metricPlot(evals, 'cmteb-lite main scores vs training step'));
   if (continuedRuns.length) {
     writeFileSync(join(reportDir, 'continued-loss.svg'), lossPlot(continuedRuns, `Continued pretraining of the MLM base (${o.encoder}, ${o.continueSteps} steps from step ${o.steps})`));
     const experiment: ContinuedExperiment = { encoder: o.encoder, baseSteps: o.steps, continueSteps: o.continueSteps, evals, bm25 };
-    const seed = [...new Set(evals.filter((r) => r.model === 'cont-retromae').map((r) => r.seed))].sort((a, b) => a - b)[0];
-    if (seed !== undefined) writeFileSync(join(reportDir, 'continued.svg'), continuedPlot(experiment, seed));
+    if (plottedSeeds(experiment).length) writeFileSync(join(reportDir, 'continued.svg'), continuedPlot(experiment));
     writeFileSync(join(reportDir, 'continued.md'), continuedMarkdown(experiment, status, o.limit ?? null, o.fromCheckpoint));
   }
   log(`report: ${reportDir}`);

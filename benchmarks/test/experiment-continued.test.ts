@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsMarkdown, passingStepsMarkdown, seedTableMarkdown, type ContinuedExperiment } from '../experiment/lib/continued.js';
+import { claimsMarkdown, continuedPlot, passingStepsMarkdown, plottedSeeds, seedTableMarkdown, type ContinuedExperiment } from '../experiment/lib/continued.js';
 import type { EvalRecord } from '../experiment/lib/report.js';
 import { mergeByBackbone } from '../experiment/seed-table.js';
 import { parseContinuedOptions, runArgs } from '../experiment/continued.js';
@@ -35,6 +35,23 @@ describe('continued-pretraining report', () => {
     expect(md).toMatch(/\| bert base \(MLM from scratch\), 1200 steps \| 2 \| 46\.0 ± 1\.4 \| 41\.0 ± 1\.4 \| 61\.0 ± 1\.4 \| 36\.0 ± 1\.4 \|/);
     // RetroMAE: averages 62.67 and 60.67 -> 61.7 ± 1.4
     expect(md).toMatch(/\+ RetroMAE continued, 1200 more \| 2 \| 61\.7 ± 1\.4 \| 65\.0 ± 1\.4 \|/);
+  });
+
+  it('plots the mean over the complete seeds, at the steps all of them were scored', () => {
+    // seed 43 ran only to step 1200 (no 600), so the mean curve is base -> 1200
+    const x = experiment(evals);
+    expect(plottedSeeds(x)).toEqual([42, 43]);
+    const svg = continuedPlot(x);
+    expect(svg).toContain('(mean of seeds 42, 43)');
+    const retrieval = /data-series="RetroMAE continued, Retrieval nDCG@10" [^>]*points="([^"]+)"/.exec(svg)![1].split(' ');
+    expect(retrieval).toHaveLength(2);
+    // a seed that is still training (its control not scored at the last step) is left out
+    const running = [...evals, rec('cont-retromae', 44, 600, 50, 70, 40)];
+    expect(plottedSeeds(experiment(running))).toEqual([42, 43]);
+    // one seed alone: its own steps (base, 600, 1200)
+    const one = continuedPlot(experiment(evals.filter((r) => r.seed === 42)));
+    expect(one).toContain('(seed 42)');
+    expect(/data-series="RetroMAE continued, Retrieval nDCG@10" [^>]*points="([^"]+)"/.exec(one)![1].split(' ')).toHaveLength(3);
   });
 
   it('finds the first evaluated step at which RetroMAE passes its base and the control', () => {

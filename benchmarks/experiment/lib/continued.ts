@@ -189,22 +189,42 @@ export function seedReferenceMarkdown(): string {
   return `${out.join('\n')}\n`;
 }
 
-/** CLS scores of both continuations vs continuation step (0 = the base), one seed. */
-export function continuedPlot(x: ContinuedExperiment, seed: number): string {
+/**
+ * CLS scores of both continuations vs continuation step (0 = the base): the mean over `seeds`
+ * (default {@link plottedSeeds}), at the steps every one of them was scored.
+ * The legend sits under the plot: the lines climb into the top right, where a boxed legend would sit.
+ */
+export function continuedPlot(x: ContinuedExperiment, seeds = plottedSeeds(x)): string {
   const series: PlotSeries[] = [];
   for (const model of ['cont-mlm', 'cont-retromae'] as const) {
-    const steps = [0, ...new Set(x.evals.filter((r) => r.model === model && r.seed === seed).map((r) => r.step))].sort((a, b) => a - b);
+    const steps = [0, ...new Set(x.evals.filter((r) => r.model === model && seeds.includes(r.seed)).map((r) => r.step))].sort((a, b) => a - b);
     for (const key of SEED_METRICS) {
-      const points = steps.flatMap((s) => {
-        const v = scoreAt(x, model, seed, s, key);
-        return v === undefined ? [] : [[s, v] as [number, number]];
+      const points = steps.flatMap((step) => {
+        const values = seeds.map((seed) => scoreAt(x, model, seed, step, key));
+        if (values.length === 0 || values.some((v) => v === undefined)) return [];
+        return [[step, (values as number[]).reduce((a, b) => a + b, 0) / values.length] as [number, number]];
       });
       if (points.length > 1) series.push({ name: `${model === 'cont-mlm' ? 'MLM' : 'RetroMAE'} continued, ${METRIC_LABELS[key]}`, points });
     }
   }
+  const which = seeds.length === 1 ? `seed ${seeds[0]}` : `mean of seeds ${seeds.join(', ')}`;
   return renderLinePlot(series, {
-    title: `${x.encoder}: continued pretraining of the MLM base (seed ${seed})`,
+    title: `${x.encoder}: continued pretraining of the MLM base (${which})`,
     xLabel: 'continued steps (0 = the MLM base)',
     yLabel: 'score x100 (CLS pooling)',
+    legend: 'below',
   });
+}
+
+/**
+ * The seeds whose two continuations were both scored at their last step, ascending; while none
+ * is, every seed with a scored RetroMAE continuation (a run in progress still gets its curve, and
+ * a seed still training does not shorten the finished seeds' curves).
+ */
+export function plottedSeeds(x: ContinuedExperiment): number[] {
+  const scoredAt = (model: 'cont-mlm' | 'cont-retromae', step?: number) =>
+    new Set(x.evals.filter((r) => r.model === model && r.pooling === 'cls' && (step === undefined || r.step === step)).map((r) => r.seed));
+  const mlmDone = scoredAt('cont-mlm', x.continueSteps);
+  const complete = [...scoredAt('cont-retromae', x.continueSteps)].filter((seed) => mlmDone.has(seed));
+  return (complete.length ? complete : [...scoredAt('cont-retromae')]).sort((a, b) => a - b);
 }

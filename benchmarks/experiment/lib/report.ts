@@ -98,7 +98,8 @@ export function lossPlot(runs: Array<{ model: TrainedModel; seed: number; lines:
       series.push({ name: `${name} decoder loss${tag}`, points: r.lines.map((l) => [l.step, l.decoderLoss ?? NaN]) });
     }
   }
-  return renderLinePlot(series, { title, xLabel: 'optimizer step', yLabel: 'cross-entropy (nats)' });
+  // Under the plot: losses start high on the left, where a boxed top-right legend would cover the decoder's.
+  return renderLinePlot(series, { title, xLabel: 'optimizer step', yLabel: 'cross-entropy (nats)', legend: 'below' });
 }
 
 /** The seed with the most evaluated steps (ties: the lowest), whose curves metricPlot draws. */

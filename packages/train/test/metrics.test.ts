@@ -67,6 +67,26 @@ describe('renderLinePlot', () => {
     expect(width(long)).toBeLessThan(frame);
   });
 
+  it("puts the legend under the plot with legend: 'below', growing the SVG by a row per series", () => {
+    const series = [
+      { name: 'first', points: [[0, 1], [1, 2]] as Array<[number, number]> },
+      { name: 'second', points: [[0, 2], [1, 1]] as Array<[number, number]> },
+    ];
+    const inside = renderLinePlot(series, { height: 300 });
+    const below = renderLinePlot(series, { height: 300, legend: 'below' });
+    const svgHeight = (svg: string) => Number(/<svg [^>]*height="(\d+)"/.exec(svg)![1]);
+    expect(svgHeight(inside)).toBe(300);
+    expect(svgHeight(below)).toBe(300 + 2 * 18 + 10);
+    expect(below).not.toContain('legend-box');
+    // the frame is the same box in both; every legend row sits below it
+    const frame = (svg: string) => /<rect class="frame" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg)!.slice(1).map(Number);
+    expect(frame(below)).toEqual(frame(inside));
+    const [top, h] = frame(below);
+    const rows = [...below.matchAll(/<g class="legend"><line x1="[\d.]+" y1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(rows).toHaveLength(2);
+    for (const y of rows) expect(y).toBeGreaterThan(top + h);
+  });
+
   it('niceTicks picks 1-2-2.5-5 steps inside the range', () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(niceTicks(0.13, 0.92, 4)).toEqual([0.2, 0.4, 0.6, 0.8]);

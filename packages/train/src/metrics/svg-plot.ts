@@ -9,7 +9,13 @@ export interface LinePlotOptions {
   xLabel?: string;
   yLabel?: string;
   width?: number;
+  /** Height of the plot area's box, without a legend placed below it. */
   height?: number;
+  /**
+   * 'inside' (default): a box in the plot's top-right corner. 'below': rows under the x label,
+   * the SVG growing by a row per series, for plots whose lines fill the top right.
+   */
+  legend?: 'inside' | 'below';
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -45,10 +51,13 @@ function formatTick(value: number): string {
  */
 export function renderLinePlot(series: readonly PlotSeries[], options: LinePlotOptions = {}): string {
   const width = options.width ?? 720;
-  const height = options.height ?? 420;
+  const legendBelow = options.legend === 'below' && series.length > 0;
+  const LEGEND_ROW = 18;
+  const plotHeight = options.height ?? 420;
+  const height = plotHeight + (legendBelow ? series.length * LEGEND_ROW + 10 : 0);
   const margin = { left: 70, right: 20, top: 40, bottom: 55 };
   const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const plotH = plotHeight - margin.top - margin.bottom;
 
   const finite = series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
   let [xMin, xMax] = finite.length ? [Math.min(...finite.map((p) => p[0])), Math.max(...finite.map((p) => p[0]))] : [0, 1];
@@ -80,7 +89,7 @@ export function renderLinePlot(series: readonly PlotSeries[], options: LinePlotO
     parts.push(`<text class="ytick" x="${margin.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(tick)}</text>`);
   }
   parts.push(`<rect class="frame" x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="black"/>`);
-  if (options.xLabel) parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  if (options.xLabel) parts.push(`<text x="${margin.left + plotW / 2}" y="${plotHeight - 12}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
   if (options.yLabel) {
     parts.push(`<text x="16" y="${margin.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`);
   }
@@ -100,18 +109,21 @@ export function renderLinePlot(series: readonly PlotSeries[], options: LinePlotO
     flush();
   });
 
-  // wide enough for the longest name (~7 px a character at 12 px), never wider than the plot
-  const legendWidth = Math.min(plotW - 16, Math.max(150, 40 + 7 * Math.max(0, ...series.map((s) => s.name.length))));
-  if (series.length > 0) {
-    const boxHeight = series.length * 18 + 6;
-    parts.push(`<rect class="legend-box" x="${margin.left + plotW - legendWidth - 8}" y="${margin.top + 3}" width="${legendWidth}" height="${boxHeight}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
-  }
-  series.forEach((s, index) => {
-    const y = margin.top + 12 + index * 18;
-    const x = margin.left + plotW - legendWidth;
+  const legendItem = (x: number, y: number, index: number, name: string): void => {
     parts.push(`<g class="legend"><line x1="${x}" y1="${y}" x2="${x + 22}" y2="${y}" stroke="${COLORS[index % COLORS.length]}" stroke-width="2"/>`);
-    parts.push(`<text x="${x + 28}" y="${y}" dominant-baseline="middle">${escapeXml(s.name)}</text></g>`);
-  });
+    parts.push(`<text x="${x + 28}" y="${y}" dominant-baseline="middle">${escapeXml(name)}</text></g>`);
+  };
+  if (legendBelow) {
+    series.forEach((s, index) => legendItem(margin.left, plotHeight + 8 + index * LEGEND_ROW, index, s.name));
+  } else {
+    // wide enough for the longest name (~7 px a character at 12 px), never wider than the plot
+    const legendWidth = Math.min(plotW - 16, Math.max(150, 40 + 7 * Math.max(0, ...series.map((s) => s.name.length))));
+    if (series.length > 0) {
+      const boxHeight = series.length * LEGEND_ROW + 6;
+      parts.push(`<rect class="legend-box" x="${margin.left + plotW - legendWidth - 8}" y="${margin.top + 3}" width="${legendWidth}" height="${boxHeight}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
+    }
+    series.forEach((s, index) => legendItem(margin.left + plotW - legendWidth, margin.top + 12 + index * LEGEND_ROW, index, s.name));
+  }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
