@@ -362,6 +362,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(fileCount) || fileCount < 1) throw new Error(`bench:corpus-memory: --files must be a whole number >= 1, found ${String(f.files)}`);
   const given = typeof f.file === 'string';
   if (given && f.files !== undefined) throw new Error('bench:corpus-memory: --files splits the generated corpus; with --file, list the files instead (--file a.json,b.json)');
+  const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
+  for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
+  const mostProcesses = Math.max(...workerCounts.map((w) => w ?? 1));
+  const fileCountGiven = given ? String(f.file).split(',').length : fileCount;
+  if (modes.includes('processes') && mostProcesses > fileCountGiven) {
+    throw new Error(`bench:corpus-memory: --modes processes with ${mostProcesses} processes needs at least ${mostProcesses} files, found ${fileCountGiven} (use --files ${mostProcesses})`);
+  }
   const dir = join(tmpdir(), 'retro-corpus-memory');
   mkdirSync(dir, { recursive: true });
   // --files N: the same total size as N files of sizeMb / N (seeds seed, seed+1, ...), as WuDao ships in parts.
@@ -382,12 +389,6 @@ async function main(): Promise<void> {
   const file = files.join(',');
   const bytes = files.reduce((a, path) => a + statSync(path).size, 0);
   const rows: Row[] = [];
-  const workerCounts = typeof f.workers === 'string' ? f.workers.split(',').map(Number) : [undefined];
-  for (const w of workerCounts) if (w !== undefined && !(Number.isInteger(w) && w >= 1)) throw new Error(`bench:corpus-memory: --workers takes counts >= 1 like 1,2; found ${String(f.workers)}`);
-  const mostProcesses = Math.max(...workerCounts.map((w) => w ?? 1));
-  if (modes.includes('processes') && mostProcesses > files.length) {
-    throw new Error(`bench:corpus-memory: --modes processes with ${mostProcesses} processes needs at least ${mostProcesses} files, found ${files.length} (use --files ${mostProcesses})`);
-  }
   for (const mode of modes) {
     if (mode === 'processes') continue; // runs inside the cli rounds, right after each cli run it is compared with
     if (mode === 'cli') {

@@ -9,7 +9,7 @@ export interface LinePlotOptions {
   xLabel?: string;
   yLabel?: string;
   width?: number;
-  /** Height of the plot area's box, without a legend placed below it. */
+  /** Height of the SVG without a legend placed below it (the plot keeps this height either way). */
   height?: number;
   /**
    * 'inside' (default): a box in the plot's top-right corner. 'below': rows under the x label,
