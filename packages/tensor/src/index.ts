@@ -4,7 +4,7 @@ import { registerGpujsBackend } from './backends/gpujs/index.js';
 registerCpuBackend();
 registerGpujsBackend();
 
-export { Tensor, readTensors, type BackwardOptions, type TensorData, type TensorOptions, type NestedArray, type MatmulOptions, type GradNode } from './tensor.js';
+export { Tensor, readTensors, type BackwardOptions, type TensorData, type TensorOptions, type NestedArray, type MatmulOptions, type GradNode, type RowGradient } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { scope, keep, scopeDepth } from './scope.js';
 // The one generator of every package (@retro/random), re-exported so model code needs one import.

@@ -9,7 +9,21 @@ export type TensorData = NestedArray | Float32Array | Int32Array | readonly numb
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
-  readonly backward: (gradOutput: Tensor) => readonly (Tensor | null)[];
+  readonly backward: (gradOutput: Tensor) => readonly (Tensor | RowGradient | null)[];
+}
+
+/**
+ * A gradient that is zero outside the rows it lists: the dense [V, H] gradient is `rows` [N, H]
+ * scattered by `ids` [N] (rows looked up as paddingIdx dropped). An embedding's backward returns
+ * one, so that the reverse sweep adds it straight into a gradient already summed for a tied
+ * weight, instead of materialising a dense [V, H] scatter (ops/backward.ts).
+ */
+export interface RowGradient {
+  readonly kind: 'rows';
+  readonly shape: readonly number[];
+  readonly rows: Tensor;
+  readonly ids: Tensor;
+  readonly paddingIdx: number | null;
 }
 
 /** Options of `matmul` (ops/matmul.ts); here because Tensor.matmul takes them too. */

@@ -619,7 +619,7 @@ describe.each(variants)('gpujs kernels on $label', (variant) => {
     expect(() => run('Gather', [tensor([1, 2, 3, 4], [2, 2]), tensor([0, 2], [2], 'int32')])).toThrow(/ids\[1\] = 2 is out of range/);
   });
 
-  it('ScatterAdd accumulates repeated ids and skips paddingIdx', () => {
+  it('ScatterAdd and ScatterAddInPlace accumulate repeated ids and skip paddingIdx', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 7 }),
@@ -632,18 +632,23 @@ describe.each(variants)('gpujs kernels on $label', (variant) => {
           const r = prng(seed + 1);
           const ids = Array.from({ length: N }, () => Math.floor(r() * V));
           const paddingIdx = pad === null ? null : pad % V;
-          const [y] = run('ScatterAdd', [tensor(dy, [N, H]), tensor(ids, [N], 'int32')], { numRows: V, paddingIdx });
-          expect(y.shape).toEqual([V, H]);
-          const want = new Array<number>(V * H).fill(0);
+          const scattered = new Array<number>(V * H).fill(0);
           ids.forEach((id, n) => {
             if (id === paddingIdx) return;
-            for (let h = 0; h < H; h++) want[id * H + h] += dy[n * H + h];
+            for (let h = 0; h < H; h++) scattered[id * H + h] += dy[n * H + h];
           });
-          expectClose(read(y), want, TOL, 'ScatterAdd');
+          const [y] = run('ScatterAdd', [tensor(dy, [N, H]), tensor(ids, [N], 'int32')], { numRows: V, paddingIdx });
+          expect(y.shape).toEqual([V, H]);
+          expectClose(read(y), scattered, TOL, 'ScatterAdd');
+          const a0 = randArray(V * H, seed + 2);
+          const acc = tensor(a0, [V, H]);
+          expect(run('ScatterAddInPlace', [acc, tensor(dy, [N, H]), tensor(ids, [N], 'int32')], { paddingIdx })).toEqual([]);
+          expectClose(read(acc), scattered.map((v, i) => a0[i] + v), TOL, 'ScatterAddInPlace');
         },
       ),
       RUNS,
     );
+    expect(() => run('ScatterAddInPlace', [tensor([1, 2, 3, 4], [2, 2]), tensor([1, 2, 3], [1, 3]), tensor([0], [1], 'int32')], {})).toThrow(/acc \[V, H\] and dy \[N, H\], got \[2,2\] and \[1,3\]/);
   });
 
   function layerNormRef(x: Float32Array, H: number, gamma: Float32Array, beta: Float32Array, eps: number) {

@@ -8,7 +8,7 @@ import * as T from '../src/index.js';
 import { oddDim, seedArb, shapeArb } from './helpers/arb.js';
 import { describeBackends } from './helpers/backends.js';
 import { checkOp, expectClose, expectShape, type InputSpec } from './helpers/check.js';
-import { crossEntropyRef, embeddingRef, layerNormRef, nd, shapeSize, softmaxRef, type Nd } from './helpers/ref.js';
+import { crossEntropyRef, embeddingRef, layerNormRef, map2, matmulRef, nd, shapeSize, softmaxRef, type Nd } from './helpers/ref.js';
 import { TestRng } from './helpers/rng.js';
 import { lowbias32Reference } from './helpers/lowbias32.js';
 
@@ -38,6 +38,58 @@ function embeddingCase(vocab: number, hidden: number, idsShape: number[], paddin
     forward: { rtol: 0, atol: 0 },
     seed,
   });
+}
+
+type TiedMode = 'dense, then rows' | 'a summed dense, then rows' | 'rows, then rows' | "rows onto the caller's seed";
+
+/**
+ * One weight W [V, H] used as an embedding table and as a matmul operand (tied, as the MLM head
+ * ties the word embeddings). The sweep adds the embedding's row gradient to what W has so far in
+ * three ways (ops/backward.ts): in place into a gradient only the sweep sees, into a copy of one
+ * it does not own (the caller's seed), or as the first gradient (a dense scatter). Each mode
+ * reaches one of them; finite differences check the sum and the kernel profiler the way taken.
+ */
+function tiedCase(mode: TiedMode, paddingIdx: number | null, seed: number): void {
+  const rng = new TestRng(seed);
+  const [V, H, N] = [5, 3, 4];
+  const weight = rng.uniform(V * H);
+  const ids = rng.ints(N, V);
+  const ids2 = rng.ints(mode === "rows onto the caller's seed" ? V : N, V);
+  if (paddingIdx !== null) [ids[0], ids2[1]] = [paddingIdx, paddingIdx];
+  const frozen = (w: Nd): Nd => ({ shape: w.shape, data: w.data.map((v, i) => (Math.floor(i / H) === paddingIdx ? weight[i] : v)) });
+  const options = paddingIdx === null ? {} : { paddingIdx };
+  const calls = new Map<string, number>();
+  T.setKernelProfiler((name) => calls.set(name, (calls.get(name) ?? 0) + 1));
+  try {
+    checkOp({
+      label: `tied weight, ${mode}, paddingIdx ${paddingIdx}`,
+      inputs: [
+        { shape: [V, H], data: weight },
+        { shape: [N], data: ids, dtype: 'int32' },
+        { shape: [ids2.length], data: ids2, dtype: 'int32' },
+      ],
+      run: ([w, i, i2]) => {
+        if (mode === 'dense, then rows') return T.matmul(T.embedding(w, i, options), w, { transB: true });
+        if (mode === 'a summed dense, then rows') return T.matmul(T.matmul(T.embedding(w, i, options), w, { transB: true }), w);
+        // [V, H] + [V, H]: add hands the caller's seed itself to w
+        if (mode === "rows onto the caller's seed") return T.add(w, T.embedding(w, i2, options));
+        return T.add(T.embedding(w, i, options), T.embedding(w, i2, options));
+      },
+      ref: ([w, i, i2]) => {
+        if (mode === 'dense, then rows') return matmulRef(embeddingRef(frozen(w), i), w, false, true);
+        if (mode === 'a summed dense, then rows') return matmulRef(matmulRef(embeddingRef(frozen(w), i), w, false, true), w);
+        if (mode === "rows onto the caller's seed") return map2(w, embeddingRef(frozen(w), i2), (p, q) => p + q);
+        return map2(embeddingRef(frozen(w), i), embeddingRef(frozen(w), i2), (p, q) => p + q);
+      },
+      seed,
+    });
+  } finally {
+    T.setKernelProfiler(null);
+  }
+  expect(calls.get('ScatterAddInPlace') ?? 0, mode).toBeGreaterThan(0);
+  // A dense [V, H] scatter only where the rows come first, a copy only of the caller's seed.
+  expect((calls.get('ScatterAdd') ?? 0) > 0, mode).toBe(mode === 'rows, then rows');
+  expect((calls.get('Slice') ?? 0) > 0, mode).toBe(mode === "rows onto the caller's seed");
 }
 
 await describeBackends('nn ops', (backend) => {
@@ -84,6 +136,25 @@ await describeBackends('nn ops', (backend) => {
         [0, 0],
         [10001, 100010],
       ]);
+    });
+
+    it('a tied weight sums its dense and row gradients in every order', () => {
+      const modes: TiedMode[] = ['dense, then rows', 'a summed dense, then rows', 'rows, then rows', "rows onto the caller's seed"];
+      fc.assert(
+        fc.property(fc.constantFrom(...modes), fc.option(fc.integer({ min: 0, max: 4 })), seedArb, (mode, paddingIdx, seed) => tiedCase(mode, paddingIdx, seed)),
+        { numRuns: 12 },
+      );
+      for (const mode of modes) tiedCase(mode, 2, 7);
+    });
+
+    it('ScatterAddInPlace names the shapes it was given, and ids out of range', () => {
+      const acc = T.zeros([4, 2]);
+      expect(() => T.runKernel('ScatterAddInPlace', [acc.info, T.zeros([3, 3]).info, T.tensor(new Int32Array([0, 1, 2])).info], {})).toThrow(/ScatterAddInPlace.*\[4,\s?2\].*\[3,\s?3\]/);
+      if (backend === 'cpu') {
+        expect(() => T.runKernel('ScatterAddInPlace', [acc.info, T.zeros([2, 2]).info, T.tensor(new Int32Array([0, 4])).info], {})).toThrow(
+          new Error('ScatterAddInPlace: id 4 at position 1 is outside the 4 rows of the gradient (dy [2,2])'),
+        );
+      }
     });
 
     it('bad ids and weights throw', () => {

@@ -8,10 +8,30 @@ export function globalGradNorm(params: readonly Tensor[]): number {
   let sumSquares = 0;
   for (const param of params) {
     if (!param.grad) continue;
-    const values = param.grad.dataSync();
-    for (let i = 0; i < values.length; i++) sumSquares += values[i] * values[i];
+    sumSquares += sumOfSquares(param.grad.dataSync());
   }
   return Math.sqrt(sumSquares);
+}
+
+/**
+ * Four float64 partial sums, combined at the end: one accumulator would wait on each add's
+ * latency (a base model's 100M gradients: ~4x slower). The order is fixed, so the norm is too.
+ */
+function sumOfSquares(values: ArrayLike<number>): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = values.length;
+  const end4 = n - (n % 4);
+  for (let i = 0; i < end4; i += 4) {
+    s0 += values[i] * values[i];
+    s1 += values[i + 1] * values[i + 1];
+    s2 += values[i + 2] * values[i + 2];
+    s3 += values[i + 3] * values[i + 3];
+  }
+  for (let i = end4; i < n; i++) s0 += values[i] * values[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 /**

@@ -79,6 +79,12 @@ export const KERNELS = {
    */
   ScatterAdd: 'ScatterAdd',
   /**
+   * In place: [acc [V, H], dy [N, H], ids int32 [N]] {paddingIdx: number | null} -> [] ;
+   * acc[ids[n]] += dy[n] (rows with id === paddingIdx skipped). An embedding's gradient added to a
+   * gradient already summed, without a dense [V, H] scatter in between (ops/backward.ts).
+   */
+  ScatterAddInPlace: 'ScatterAddInPlace',
+  /**
    * [x [..., H], gamma [H], beta [H]] {eps} -> [y [..., H], mean [R], rstd [R]], R = rows.
    * Biased variance, as torch.nn.LayerNorm.
    */
@@ -158,6 +164,7 @@ export type KernelAttrMap = {
   SliceGrad: { begin: readonly number[]; shape: readonly number[] };
   Gather: NoAttrs;
   ScatterAdd: { numRows: number; paddingIdx: number | null };
+  ScatterAddInPlace: { paddingIdx: number | null };
   LayerNorm: { eps: number };
   LayerNormGrad: NoAttrs;
   Softmax: NoAttrs;
@@ -218,6 +225,7 @@ export const KERNEL_ATTRS: { [K in KernelName]: { [A in keyof KernelAttrMap[K]]-
   SliceGrad: { begin: required('integers'), shape: required('integers') },
   Gather: {},
   ScatterAdd: { numRows: required('integer'), paddingIdx: optional('integerOrNull', null) },
+  ScatterAddInPlace: { paddingIdx: optional('integerOrNull', null) },
   LayerNorm: { eps: required('number') },
   LayerNormGrad: {},
   Softmax: {},
@@ -247,6 +255,7 @@ export const KERNEL_ATTRS: { [K in KernelName]: { [A in keyof KernelAttrMap[K]]-
 export const IN_PLACE_INPUTS: Partial<Record<KernelName, readonly number[]>> = {
   AdamW: [0, 2, 3],
   AddInPlace: [0],
+  ScatterAddInPlace: [0],
 };
 
 function attrOk(kind: AttrSpec['kind'], value: unknown): boolean {

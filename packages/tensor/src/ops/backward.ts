@@ -2,9 +2,12 @@ import { runKernel } from '../engine/engine.js';
 import { KERNELS } from '../engine/kernels.js';
 import { noGrad } from '../autograd.js';
 import { shapesEqual } from '../shape.js';
-import type { BackwardOptions, Tensor } from '../tensor.js';
+import type { BackwardOptions, RowGradient, Tensor } from '../tensor.js';
+import { callKernel1 } from './kernel-call.js';
 import { bornInInnermost, disposeBornUnless, disposeTemporary, keep, release, scope, tracked } from '../scope.js';
 import { add, scale } from './elementwise.js';
+
+const isRowGradient = (gradient: Tensor | RowGradient): gradient is RowGradient => (gradient as RowGradient).kind === 'rows';
 
 /** Tensors reachable from `root` through grad nodes, each after everything it depends on. */
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -47,6 +50,17 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
   // in place (AddInPlace) instead of allocating a new sum each time. A sum leaves this set when
   // its tensor's backward consumes it, since a backward may hand it on to several inputs.
   const owned = new Set<Tensor>();
+  // Storages of gradients this sweep's backwards returned. One of them, pending for exactly one
+  // input and taken by no leaf, is seen by nothing else: it can take further contributions in
+  // place too (a tied weight's first dense gradient, then its embedding rows). Forward tensors and
+  // the caller's seed never qualify, nor does a storage a leaf took as its `.grad`.
+  const madeBySweep = new Set<unknown>();
+  const outsideSweep = new Set<unknown>([seed.info.storage, ...order.map((t) => t.info.storage)]);
+  const takenByLeaf = new Set<unknown>();
+  const writable = (previous: Tensor, contribution: Tensor): boolean =>
+    previous.info.storage !== contribution.info.storage &&
+    (owned.has(previous) ||
+      (madeBySweep.has(previous.info.storage) && pendingUses.get(previous.info.storage) === 1 && !takenByLeaf.has(previous.info.storage)));
   // Pending gradients per storage (views share one): storage with none is garbage.
   const pendingUses = new Map<unknown, number>([[seed.info.storage, 1]]);
   const use = (gradient: Tensor, delta: number): void => {
@@ -82,6 +96,7 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
           owned.delete(gradient);
           const node = tensor.node;
           if (!node) {
+            takenByLeaf.add(gradient.info.storage);
             const previous = setLeafGrad(tensor, gradient);
             if (previous) replaced.push(previous);
             continue;
@@ -96,11 +111,36 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
               );
             }
             const previous = pending.get(input);
+            if (!isRowGradient(inputGradient) && !outsideSweep.has(inputGradient.info.storage)) madeBySweep.add(inputGradient.info.storage);
+            if (isRowGradient(inputGradient)) {
+              // Into a sum this sweep owns: in place. Otherwise a new sum (a copy of the gradient so
+              // far, or the dense scatter when this is the first), which the sweep then owns.
+              const scatter = [inputGradient.rows.info, inputGradient.ids.info] as const;
+              if (previous && writable(previous, inputGradient.rows)) {
+                runKernel(KERNELS.ScatterAddInPlace, [previous.info, ...scatter], { paddingIdx: inputGradient.paddingIdx });
+                owned.add(previous);
+                return;
+              }
+              let total: Tensor;
+              if (previous) {
+                // A copy (the Slice kernel over the whole box), since `previous` may be seen elsewhere.
+                total = callKernel1(KERNELS.Slice, [previous], { begin: previous.shape.map(() => 0), size: [...previous.shape] });
+                runKernel(KERNELS.ScatterAddInPlace, [total.info, ...scatter], { paddingIdx: inputGradient.paddingIdx });
+                use(previous, -1);
+              } else {
+                total = callKernel1(KERNELS.ScatterAdd, [inputGradient.rows, inputGradient.ids], { numRows: input.shape[0], paddingIdx: inputGradient.paddingIdx });
+              }
+              owned.add(total);
+              pending.set(input, total);
+              use(total, 1);
+              return;
+            }
             if (!previous) {
               pending.set(input, inputGradient);
               use(inputGradient, 1);
-            } else if (owned.has(previous)) {
+            } else if (writable(previous, inputGradient)) {
               runKernel(KERNELS.AddInPlace, [previous.info, inputGradient.info]);
+              owned.add(previous);
             } else {
               const total = add(previous, inputGradient);
               owned.add(total);

@@ -2,7 +2,7 @@ import { KERNELS } from '../engine/kernels.js';
 import { attach } from '../autograd.js';
 import type { Generator } from '@retro/random';
 import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import type { RowGradient, Tensor } from '../tensor.js';
 import { callKernel, callKernel1 } from './kernel-call.js';
 import { reshape } from './shape-ops.js';
 
@@ -21,11 +21,9 @@ export function embedding(weight: Tensor, ids: Tensor, options: EmbeddingOptions
   const rows = callKernel1(KERNELS.Gather, [weight, flatIds]);
   const out = reshape(rows, [...ids.shape, weight.shape[1]]);
   const paddingIdx = options.paddingIdx ?? null;
+  // The gradient stays in rows; the reverse sweep scatters it (dense, or into a sum in place).
   return attach(out, 'embedding', [weight], (dy) => [
-    callKernel1(KERNELS.ScatterAdd, [reshape(dy, [ids.size, weight.shape[1]]), flatIds], {
-      numRows: weight.shape[0],
-      paddingIdx,
-    }),
+    { kind: 'rows', shape: weight.shape, rows: reshape(dy, [ids.size, weight.shape[1]]), ids: flatIds, paddingIdx } satisfies RowGradient,
   ]);
 }
 

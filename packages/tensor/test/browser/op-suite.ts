@@ -78,6 +78,13 @@ function opCases(): OpCase[] {
       ref: ([w, i]) => embeddingRef(w, i),
       fd: 'none',
     },
+    {
+      // W is used thrice: two dense matmul gradients are summed, then the rows go in place
+      label: 'a tied weight: embedding, then matmuls by the same weight [Gather, ScatterAddInPlace, MatMul, AddInPlace]',
+      inputs: [u([5, 3]), { shape: [4], data: Int32Array.of(4, 1, 4, 2), dtype: 'int32' }],
+      run: ([w, i]) => T.matmul(T.matmul(T.embedding(w, i), w, { transB: true }), w),
+      ref: ([w, i]) => matmulRef(matmulRef(embeddingRef(w, i), w, false, true), w),
+    },
     { label: 'layerNorm [LayerNorm, LayerNormGrad]', inputs: [u([3, 8], -2, 2), u([8], 0.5, 1.5), u([8])], run: ([x, g, b]) => T.layerNorm(x, g, b, 1e-5), ref: ([x, g, b]) => layerNormRef(x, g, b, 1e-5), gradRel: 1e-3 },
     { label: 'softmax [Softmax, SoftmaxGrad]', inputs: [u([3, 6], -3, 3)], run: ([x]) => T.softmax(x), ref: ([x]) => softmaxRef(x) },
     {

