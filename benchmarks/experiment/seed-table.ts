@@ -2,7 +2,7 @@
  * The seed's table from several continued-pretraining experiments (one run.ts --out per backbone):
  *
  *   node --import tsx benchmarks/experiment/seed-table.ts --out runs/continued-bert --out runs/continued-roberta [--publish docs/experiment/continued]
- *   node --import tsx benchmarks/experiment/seed-table.ts --results docs/experiment/continued/bert/results.json --results docs/experiment/continued/roberta-s42/results.json --publish docs/experiment/continued
+ *   node --import tsx benchmarks/experiment/seed-table.ts --results docs/experiment/continued/bert/results.json --results docs/experiment/continued/roberta/results.json --publish docs/experiment/continued
  *
  * Reads each OUT/report/results.json (run.ts writes it after every invocation) or each --results
  * file (a published copy) and writes seed-table.md: rows base / + MLM continued / + RetroMAE
