@@ -4,7 +4,7 @@
  *
  *   npm run bench:train -- [--config tiny|base|quick] [--threads N] [--reps N] [--rounds N]
  *                          [--python /usr/bin/python3 | --no-torch] [--torch-lib DIR]
- *                          [--hugepages both|ours|none] [--json FILE]
+ *                          [--hugepages both|ours|none] [--by-shape] [--json FILE]
  *
  * Configs: tiny (V=8000, H=256, 4 layers, 4 heads, I=1024, batch 16 x 128), base (V=21128, H=768,
  * 12 layers, 12 heads, I=3072, batch 4 x 128: what users pretrain), quick (a smoke test).
@@ -35,6 +35,9 @@
  * A training step allocates hundreds of MB of fresh buffers; on a VM a fresh 4 KB page can cost
  * ~15 us to fault in, and huge pages cut the faults ~50x (the table's notes give faults per step).
  * `both` compares like with like; `ours` is each as a user gets it out of the box.
+ *
+ * --by-shape: our per-kernel times keyed by kernel and input shapes ("MatMul [512,768] [768,768]
+ * [768]"), for finding which call of a kernel costs; the table then lists the top 8 such keys.
  *
  * JSON: {benchmark, config, threads, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
@@ -114,6 +117,8 @@ interface Spec {
   objective: Objective;
   threads: number;
   reps: number;
+  /** Key the kernel profile by kernel name and input shapes. */
+  byShape: boolean;
   batch: {
     encoderInputIds: number[];
     encoderLabels: number[];
@@ -194,7 +199,10 @@ async function child(specFile: string): Promise<void> {
   const byKernel = new Map<string, number>();
   let timed = false;
   T.setKernelProfiler((name, ms, inputs) => {
-    if (timed) byKernel.set(name, (byKernel.get(name) ?? 0) + ms);
+    if (timed) {
+      const key = spec.byShape ? `${name} ${inputs.map((input) => `[${input.shape.join(',')}]`).join(' ')}` : name;
+      byKernel.set(key, (byKernel.get(key) ?? 0) + ms);
+    }
     if (isAttentionKernel(name, inputs)) split.attention += ms;
     else if (name === 'MatMul') split.gemm += ms;
     else split.kernels += ms;
@@ -342,7 +350,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round++) {
       for (const objective of ['retromae', 'mlm'] as const) {
-        const spec: Spec = { config, objective, threads, reps, batch };
+        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), batch };
         const specFile = join(dir, `${objective}.json`);
         writeFileSync(specFile, JSON.stringify(spec));
         samples.push(runOurs(specFile, threads, hugePages !== 'none'));

@@ -7,6 +7,20 @@ import { callKernel1 } from './kernel-call.js';
 import { bornInInnermost, disposeBornUnless, disposeTemporary, keep, release, scope, tracked } from '../scope.js';
 import { add, scale } from './elementwise.js';
 
+/** A weak set of storages; a storage that is not an object is never a member. */
+class StorageSet {
+  private readonly members = new WeakSet<object>();
+  constructor(storages: readonly unknown[] = []) {
+    for (const storage of storages) this.add(storage);
+  }
+  add(storage: unknown): void {
+    if (typeof storage === 'object' && storage !== null) this.members.add(storage);
+  }
+  has(storage: unknown): boolean {
+    return typeof storage === 'object' && storage !== null && this.members.has(storage);
+  }
+}
+
 const isRowGradient = (gradient: Tensor | RowGradient): gradient is RowGradient => (gradient as RowGradient).kind === 'rows';
 
 /** Tensors reachable from `root` through grad nodes, each after everything it depends on. */
@@ -54,9 +68,10 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
   // input and taken by no leaf, is seen by nothing else: it can take further contributions in
   // place too (a tied weight's first dense gradient, then its embedding rows). Forward tensors and
   // the caller's seed never qualify, nor does a storage a leaf took as its `.grad`.
-  const madeBySweep = new Set<unknown>();
-  const outsideSweep = new Set<unknown>([seed.info.storage, ...order.map((t) => t.info.storage)]);
-  const takenByLeaf = new Set<unknown>();
+  // Weak sets: holding a storage here must not keep its memory alive past its last use.
+  const madeBySweep = new StorageSet();
+  const outsideSweep = new StorageSet([seed.info.storage, ...order.map((t) => t.info.storage)]);
+  const takenByLeaf = new StorageSet();
   const writable = (previous: Tensor, contribution: Tensor): boolean =>
     previous.info.storage !== contribution.info.storage &&
     (owned.has(previous) ||
