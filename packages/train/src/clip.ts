@@ -14,8 +14,9 @@ export function globalGradNorm(params: readonly Tensor[]): number {
 }
 
 /**
- * Four float64 partial sums, combined at the end: one accumulator would wait on each add's
- * latency (a base model's 100M gradients: ~4x slower). The order is fixed, so the norm is too.
+ * Four float64 partial sums, combined at the end: one accumulator waits on each add's latency
+ * (102M gradients: 95-106 ms against 55-65 ms, benchmarks/results/issue-19-session10). The order
+ * is fixed, so the norm is too.
  */
 function sumOfSquares(values: ArrayLike<number>): number {
   let s0 = 0;

@@ -60,22 +60,10 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions = {}): void {
   const order = topologicalOrder(root);
   const pending = new Map<Tensor, Tensor>([[root, seed]]);
-  // Sums this sweep made and nothing else has seen yet: further contributions are added into them
-  // in place (AddInPlace) instead of allocating a new sum each time. A sum leaves this set when
-  // its tensor's backward consumes it, since a backward may hand it on to several inputs.
+  // Pending gradients the sweep may write: further contributions go into them in place
+  // (AddInPlace, ScatterAddInPlace) instead of into a new sum each time. A gradient leaves this set
+  // when its tensor's backward consumes it, since a backward may hand it on to several inputs.
   const owned = new Set<Tensor>();
-  // Storages of gradients this sweep's backwards returned. One of them, pending for exactly one
-  // input and taken by no leaf, is seen by nothing else: it can take further contributions in
-  // place too (a tied weight's first dense gradient, then its embedding rows). Forward tensors and
-  // the caller's seed never qualify, nor does a storage a leaf took as its `.grad`.
-  // Weak sets: holding a storage here must not keep its memory alive past its last use.
-  const madeBySweep = new StorageSet();
-  const outsideSweep = new StorageSet([seed.info.storage, ...order.map((t) => t.info.storage)]);
-  const takenByLeaf = new StorageSet();
-  const writable = (previous: Tensor, contribution: Tensor): boolean =>
-    previous.info.storage !== contribution.info.storage &&
-    (owned.has(previous) ||
-      (madeBySweep.has(previous.info.storage) && pendingUses.get(previous.info.storage) === 1 && !takenByLeaf.has(previous.info.storage)));
   // Pending gradients per storage (views share one): storage with none is garbage.
   const pendingUses = new Map<unknown, number>([[seed.info.storage, 1]]);
   const use = (gradient: Tensor, delta: number): void => {
@@ -83,6 +71,17 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
     if (count === 0) pendingUses.delete(gradient.info.storage);
     else pendingUses.set(gradient.info.storage, count);
   };
+  // Besides the sums it made, the sweep may write a gradient some backward returned, pending for
+  // exactly one input and taken by no leaf: nothing else sees it (a tied weight's first dense
+  // gradient, then its embedding rows). Forward tensors and the caller's seed never qualify.
+  // Weak sets: remembering a storage must not keep its memory alive past its last use.
+  const madeBySweep = new StorageSet();
+  const outsideSweep = new StorageSet([seed.info.storage, ...order.map((t) => t.info.storage)]);
+  const takenByLeaf = new StorageSet();
+  const writable = (previous: Tensor, contribution: Tensor): boolean =>
+    previous.info.storage !== contribution.info.storage &&
+    (owned.has(previous) ||
+      (madeBySweep.has(previous.info.storage) && pendingUses.get(previous.info.storage) === 1 && !takenByLeaf.has(previous.info.storage)));
   const freeing = tracked(root);
   const replaced: Tensor[] = [];
   // freeGraph: graph tensors per storage still to be passed; the root and `retain` are never freed.
@@ -128,8 +127,8 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
             const previous = pending.get(input);
             if (!isRowGradient(inputGradient) && !outsideSweep.has(inputGradient.info.storage)) madeBySweep.add(inputGradient.info.storage);
             if (isRowGradient(inputGradient)) {
-              // Into a sum this sweep owns: in place. Otherwise a new sum (a copy of the gradient so
-              // far, or the dense scatter when this is the first), which the sweep then owns.
+              // Into a gradient the sweep may write: in place. Otherwise a new sum (a copy of the
+              // gradient so far, or the dense scatter when this is the first), which it then owns.
               const scatter = [inputGradient.rows.info, inputGradient.ids.info] as const;
               if (previous && writable(previous, inputGradient.rows)) {
                 runKernel(KERNELS.ScatterAddInPlace, [previous.info, ...scatter], { paddingIdx: inputGradient.paddingIdx });

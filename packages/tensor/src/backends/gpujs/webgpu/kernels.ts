@@ -6,7 +6,8 @@
  * rate, step, dropout seed) go in a small parameter buffer so they never recompile.
  *
  * Layout: one thread per output element (elementwise, layout, Gather, ScatterAdd, Sum), one per
- * row (LayerNorm, Softmax, CrossEntropy), 16 x 16 shared-memory tiles for MatMul.
+ * row (LayerNorm, Softmax, CrossEntropy), one per column (ScatterAddInPlace), 16 x 16
+ * shared-memory tiles for MatMul.
  */
 import type { KernelFunc, KernelGroup, TensorInfo } from '../../../engine/kernels.js';
 import { getBackend, runKernel } from '../../../engine/engine.js';
