@@ -5,6 +5,7 @@
  * of q, k and v against central finite differences of that reference. Also: multiHeadAttention's
  * fused path equals its unfused path (MatMul -> Softmax -> Dropout -> MatMul), values and
  * gradients, and draws the dropout seed from the generator exactly as the Dropout module does.
+ * The cpu kernel runs twice: with its wasm SIMD row kernels and with the plain-JS ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
@@ -55,13 +56,18 @@ function attentionRef(heads: number, scale: number, p: number, seed: number, wit
   };
 }
 
-describe.each(['cpu', 'gpujs'])('fusedAttention on %s vs a float64 reference, gradients vs finite differences', (backend) => {
+describe.each(['cpu', 'cpu-js', 'gpujs'])('fusedAttention on %s vs a float64 reference, gradients vs finite differences', (backend) => {
   beforeAll(() => {
     // gpujs in its 'cpu' mode: the kernels composed there, run without a GPU.
     if (backend === 'gpujs') T.registerGpujsBackend({ mode: 'cpu' });
-    T.setBackend(backend);
+    // cpu-js: the cpu kernel's plain-JS row kernels (hosts without wasm SIMD).
+    if (backend === 'cpu-js') T.setCpuKernelPath('js');
+    T.setBackend(backend === 'cpu-js' ? 'cpu' : backend);
   });
-  afterAll(() => T.setBackend('cpu'));
+  afterAll(() => {
+    T.setCpuKernelPath('auto');
+    T.setBackend('cpu');
+  });
   const B = 2;
   const Lq = 5;
   const Lk = 7;

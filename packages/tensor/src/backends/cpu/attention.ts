@@ -3,10 +3,12 @@
  * largest temporaries are [heads, Lq, Lk] for one row instead of [B, heads, Lq, Lk] for the batch,
  * and the backward recomputes the probabilities instead of keeping them (as flash attention does).
  *
- * Each step is the kernel the unfused ops would run (the GEMM, then the product's scale epilogue,
- * the SIMD softmax with the additive mask, the hash dropout at the flat [B, heads, Lq, Lk] index,
- * the softmax gradient), so the result equals the unfused path's; the GEMMs of a row (heads x Lq x
- * Lk x d multiply-adds) and the row kernels are big enough to run on every thread.
+ * Each step is the kernel the unfused ops would run (the GEMM, the SIMD softmax with the additive
+ * mask, the hash dropout at the flat [B, heads, Lq, Lk] index, the softmax gradient), so the result
+ * equals the unfused path's up to where the scale is applied: here to the gathered q (and k for
+ * dQ), bit-equal when it is a power of two. The row kernels work in place on preallocated
+ * [heads, Lq, Lk] buffers (no allocation per row); the GEMMs of a row (heads x Lq x Lk x d
+ * multiply-adds) and the row kernels are big enough to run on every thread.
  */
 import type { KernelAttrMap, KernelGroup, TensorInfo } from '../../engine/kernels.js';
 import { dropoutHash, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
@@ -55,8 +57,12 @@ function plan(kernel: string, q: TensorInfo, k: TensorInfo, v: TensorInfo, mask:
   return { batch, lq, lk, hidden, heads, d: hidden / heads, scale, p, seed, mask: mask ? floats(mask) : null, maskRows, maskBatchStride };
 }
 
-/** [B, L, H] row b -> [heads, L, d] (head-major, dense). */
-function gatherHeads(src: Float32Array, b: number, length: number, P: Plan, dst: Float32Array): void {
+/**
+ * [B, L, H] row b -> [heads, L, d] (head-major, dense), times `scale`. Scaling the gathered
+ * [heads, L, d] operand costs half of scaling the [heads, Lq, Lk] scores (and dQ, dK) after the
+ * product, which was the costliest JS loop of a base layer's call (cpu profile).
+ */
+function gatherHeads(src: Float32Array, b: number, length: number, P: Plan, dst: Float32Array, scale = 1): void {
   const { hidden, heads, d } = P;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < length; i++) {
@@ -64,6 +70,7 @@ function gatherHeads(src: Float32Array, b: number, length: number, P: Plan, dst:
       dst.set(src.subarray(from, from + d), (h * length + i) * d);
     }
   }
+  if (scale !== 1) for (let i = 0; i < dst.length; i++) dst[i] *= scale;
 }
 
 /** [heads, L, d] -> row b of [B, L, H]. */
@@ -77,17 +84,14 @@ function scatterHeads(src: Float32Array, b: number, length: number, P: Plan, dst
   }
 }
 
-/** c[i] *= alpha: the MatMul kernel's epilogue for alpha != 1. */
-function scaleInPlace(c: Float32Array, alpha: number): void {
-  if (alpha !== 1) for (let i = 0; i < c.length; i++) c[i] *= alpha;
-}
-
-/** Softmax of row b's scores [heads, Lq, Lk] with its mask rows: what the Softmax kernel computes. */
-function softmaxRow(scores: Float32Array, b: number, P: Plan): Float32Array {
+/** Softmax of row b's scores [heads, Lq, Lk] with its mask rows, in place: what the Softmax kernel computes. */
+function softmaxRow(scores: Float32Array, b: number, P: Plan): void {
   const { heads, lq, lk, mask } = P;
   const maskSlice = mask ? mask.subarray(b * P.maskBatchStride, b * P.maskBatchStride + P.maskRows * lk) : undefined;
-  if (simdKernelsActive()) return simdSoftmax(scores, [heads, lq, lk], maskSlice, maskSlice ? [1, P.maskRows, lk] : undefined);
-  const out = new Float32Array(scores.length);
+  if (simdKernelsActive()) {
+    simdSoftmax(scores, [heads, lq, lk], maskSlice, maskSlice ? [1, P.maskRows, lk] : undefined, scores);
+    return;
+  }
   const plus = new Float32Array(lk);
   for (let r = 0; r < heads * lq; r++) {
     const base = r * lk;
@@ -100,46 +104,51 @@ function softmaxRow(scores: Float32Array, b: number, P: Plan): Float32Array {
     let total = 0;
     for (let c = 0; c < lk; c++) {
       const e = Math.exp(plus[c] - max);
-      out[base + c] = e;
+      scores[base + c] = e;
       total += e;
     }
     const inverse = 1 / total;
-    for (let c = 0; c < lk; c++) out[base + c] *= inverse;
+    for (let c = 0; c < lk; c++) scores[base + c] *= inverse;
   }
-  return out;
 }
 
-/** The Dropout kernel's mask applied to row b's [heads, Lq, Lk] block (flat index offset by the row). */
-function dropoutRow(x: Float32Array, b: number, P: Plan): Float32Array {
-  if (P.p === 0) return x;
+/** The Dropout kernel's mask on row b's [heads, Lq, Lk] block (flat index offset by the row), x -> out (may be x). */
+function dropoutRow(x: Float32Array, b: number, P: Plan, out: Float32Array): Float32Array {
+  if (P.p === 0) {
+    if (out !== x) out.set(x);
+    return out;
+  }
   const offset = b * P.heads * P.lq * P.lk;
-  if (simdKernelsActive()) return simdDropout(x, dropoutThreshold(P.p), dropoutScale(P.p), P.seed, offset);
+  if (simdKernelsActive()) return simdDropout(x, dropoutThreshold(P.p), dropoutScale(P.p), P.seed, offset, out);
   const threshold = dropoutThreshold(P.p);
   const scale = dropoutScale(P.p);
-  const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] * (dropoutHash(P.seed >>> 0, offset + i) < threshold ? 0 : scale);
   return out;
 }
 
-function softmaxGradRow(y: Float32Array, dy: Float32Array, P: Plan): Float32Array {
+/** y * (dy - sum(dy * y)) per row of Lk, written over dy. */
+function softmaxGradRow(y: Float32Array, dy: Float32Array, P: Plan): void {
   const cols = P.lk;
-  if (simdKernelsActive()) return simdSoftmaxGrad(y, dy, cols);
-  const out = new Float32Array(y.length);
+  if (simdKernelsActive()) {
+    simdSoftmaxGrad(y, dy, cols, dy);
+    return;
+  }
   for (let base = 0; base < y.length; base += cols) {
     let dot = 0;
     for (let c = 0; c < cols; c++) dot += dy[base + c] * y[base + c];
-    for (let c = 0; c < cols; c++) out[base + c] = y[base + c] * (dy[base + c] - dot);
+    for (let c = 0; c < cols; c++) dy[base + c] = y[base + c] * (dy[base + c] - dot);
   }
-  return out;
 }
 
-/** Row b's probabilities [heads, Lq, Lk] before and after dropout, from its gathered q and k heads. */
-function probabilities(qh: Float32Array, kh: Float32Array, scores: Float32Array, b: number, P: Plan): { probs: Float32Array; dropped: Float32Array } {
+/**
+ * Row b's probabilities [heads, Lq, Lk], written over `scores`, from its gathered heads: qh
+ * already times the scale, kh not. (scale q) k^T is the unfused scale (q k^T) up to float32
+ * rounding, and bit-equal when the scale is a power of two (1/sqrt(d) for d = 64, BERT's heads).
+ */
+function probabilities(qh: Float32Array, kh: Float32Array, scores: Float32Array, b: number, P: Plan): void {
   const { heads, lq, lk, d } = P;
   getCpuGemm()({ transA: false, transB: true, m: lq, n: lk, k: d, a: qh, b: kh, c: scores, batch: heads });
-  scaleInPlace(scores, P.scale);
-  const probs = softmaxRow(scores, b, P);
-  return { probs, dropped: dropoutRow(probs, b, P) };
+  softmaxRow(scores, b, P);
 }
 
 export const attentionKernels: KernelGroup = {
@@ -154,10 +163,11 @@ export const attentionKernels: KernelGroup = {
     const scores = new Float32Array(heads * lq * lk);
     const [qa, ka, va] = [floats(q), floats(k), floats(v)];
     for (let b = 0; b < batch; b++) {
-      gatherHeads(qa, b, lq, P, qh);
+      gatherHeads(qa, b, lq, P, qh, P.scale);
       gatherHeads(ka, b, lk, P, kh);
       gatherHeads(va, b, lk, P, vh);
-      const { dropped } = probabilities(qh, kh, scores, b, P);
+      probabilities(qh, kh, scores, b, P);
+      const dropped = dropoutRow(scores, b, P, scores);
       getCpuGemm()({ transA: false, transB: false, m: lq, n: d, k: lk, a: dropped, b: vh, c: oh, batch: heads });
       scatterHeads(oh, b, lq, P, out);
     }
@@ -175,30 +185,33 @@ export const attentionKernels: KernelGroup = {
     const dv = new Float32Array(batch * lk * hidden);
     const qh = new Float32Array(heads * lq * d);
     const kh = new Float32Array(heads * lk * d);
+    const scaledK = new Float32Array(heads * lk * d);
     const vh = new Float32Array(heads * lk * d);
     const doh = new Float32Array(heads * lq * d);
     const dqh = new Float32Array(heads * lq * d);
     const dkh = new Float32Array(heads * lk * d);
     const dvh = new Float32Array(heads * lk * d);
-    const scores = new Float32Array(heads * lq * lk);
-    const dDropped = new Float32Array(heads * lq * lk);
+    const probs = new Float32Array(heads * lq * lk);
+    const droppedBuffer = P.p === 0 ? probs : new Float32Array(heads * lq * lk);
+    const dScores = new Float32Array(heads * lq * lk);
     const gemm = getCpuGemm();
     const [qa, ka, va, da] = [floats(q), floats(k), floats(v), floats(dOut)];
     for (let b = 0; b < batch; b++) {
-      gatherHeads(qa, b, lq, P, qh);
+      // qh and scaledK carry the scale, so no pass over [heads, Lq, Lk] or the outputs applies it.
+      gatherHeads(qa, b, lq, P, qh, P.scale);
       gatherHeads(ka, b, lk, P, kh);
+      gatherHeads(ka, b, lk, P, scaledK, P.scale);
       gatherHeads(va, b, lk, P, vh);
       gatherHeads(da, b, lq, P, doh);
-      const { probs, dropped } = probabilities(qh, kh, scores, b, P);
+      probabilities(qh, kh, probs, b, P);
+      const dropped = dropoutRow(probs, b, P, droppedBuffer);
       // dV = P'^T dOut; dP' = dOut V^T; dP = dropout(dP') (same mask); dS = softmax'(P, dP).
       gemm({ transA: true, transB: false, m: lk, n: d, k: lq, a: dropped, b: doh, c: dvh, batch: heads });
-      gemm({ transA: false, transB: true, m: lq, n: lk, k: d, a: doh, b: vh, c: dDropped, batch: heads });
-      const dScores = softmaxGradRow(probs, dropoutRow(dDropped, b, P), P);
-      // dQ = scale dS K; dK = scale dS^T Q.
-      gemm({ transA: false, transB: false, m: lq, n: d, k: lk, a: dScores, b: kh, c: dqh, batch: heads });
-      scaleInPlace(dqh, P.scale);
+      gemm({ transA: false, transB: true, m: lq, n: lk, k: d, a: doh, b: vh, c: dScores, batch: heads });
+      softmaxGradRow(probs, dropoutRow(dScores, b, P, dScores), P);
+      // dQ = scale dS K = dS (scale K); dK = scale dS^T Q = dS^T (scale Q).
+      gemm({ transA: false, transB: false, m: lq, n: d, k: lk, a: dScores, b: scaledK, c: dqh, batch: heads });
       gemm({ transA: true, transB: false, m: lk, n: d, k: lq, a: dScores, b: qh, c: dkh, batch: heads });
-      scaleInPlace(dkh, P.scale);
       scatterHeads(dqh, b, lq, P, dq);
       scatterHeads(dkh, b, lk, P, dk);
       scatterHeads(dvh, b, lk, P, dv);

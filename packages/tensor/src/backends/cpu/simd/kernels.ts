@@ -23,7 +23,8 @@ function place(arena: KernelArena, sizes: readonly number[], who: string): numbe
  * super-chunk at a time into their regions, `kernel(args(pointers, start))` runs over it in blocks
  * of BLOCK_ELEMENTS (the argument `rowsArg` gets each block's padded length, argument i steps
  * rowStep[i] per element: 4 for pointers, 1 for an element index), and the region of input
- * `outputIndex` is read back.
+ * `outputIndex` is read back into `out` (a new array unless given; it may be one of the inputs,
+ * since each chunk is copied in before its results are copied out).
  */
 function elementwise(
   who: string,
@@ -33,9 +34,9 @@ function elementwise(
   args: (pointers: readonly number[], start: number) => number[],
   rowsArg: number,
   rowStep: number[],
+  out: Float32Array = new Float32Array(inputs[0]!.length),
 ): Float32Array {
   const n = inputs[0]!.length;
-  const out = new Float32Array(n);
   if (n === 0) return out;
   const arena = kernelArena(n);
   const chunk = superRowsFor(BLOCK_ELEMENTS, 1, n);
@@ -59,11 +60,12 @@ export function simdGelu(x: Float32Array): Float32Array {
 /**
  * [x] -> x * mask, the Dropout kernel's mask (engine/dropout-mask.ts) hashed four lanes at a
  * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
+ * Written into `out` (new unless given; may be x).
  */
-export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number, indexOffset = 0): Float32Array {
+export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number, indexOffset = 0, out?: Float32Array): Float32Array {
   // The hash's element index is the flat index (+ indexOffset when x is a block of a larger
   // tensor): argument 2 starts at the chunk's start and steps 1.
-  return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, (indexOffset + start) | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0]);
+  return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, (indexOffset + start) | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0], out);
 }
 
 /** [x, y] of the same length -> x + y. */
@@ -103,17 +105,17 @@ export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
  * x [..., C] (shape rank >= 1), optional additive mask broadcasting to x -> softmax over the
  * last axis of float32(x + mask). Row r of x reads the mask at element offset
  * sum_d idx_d(r) * stride_d (broadcast strides of the leading dims); the mask's last axis is
- * either C (a mask row) or 1 (one value per row).
+ * either C (a mask row) or 1 (one value per row). Written into `out` (new unless given; may be x).
  */
 export function simdSoftmax(
   x: Float32Array,
   shape: readonly number[],
   mask?: Float32Array,
   maskShape?: readonly number[],
+  out: Float32Array = new Float32Array(x.length),
 ): Float32Array {
   const cols = shape[shape.length - 1];
   const rows = cols === 0 ? 0 : x.length / cols;
-  const out = new Float32Array(x.length);
   if (rows === 0) return out;
   const arena = kernelArena(x.length);
   const blockRows = blockRowsFor(cols);
@@ -153,10 +155,9 @@ export function simdSoftmax(
   return out;
 }
 
-/** y, dy [..., C] -> y * (dy - sum(dy * y, last axis)). */
-export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number): Float32Array {
+/** y, dy [..., C] -> y * (dy - sum(dy * y, last axis)), into `out` (new unless given; may be dy). */
+export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number, out: Float32Array = new Float32Array(y.length)): Float32Array {
   const rows = cols === 0 ? 0 : y.length / cols;
-  const out = new Float32Array(y.length);
   if (rows === 0) return out;
   const arena = kernelArena(y.length);
   const blockRows = blockRowsFor(cols);
