@@ -4,7 +4,7 @@
  *
  *   npm run bench:train -- [--config tiny|base|quick] [--threads N] [--reps N] [--rounds N]
  *                          [--python /usr/bin/python3 | --no-torch] [--torch-lib DIR]
- *                          [--hugepages both|ours|none] [--by-shape] [--json FILE]
+ *                          [--hugepages both|ours|none] [--no-recycle] [--by-shape] [--json FILE]
  *
  * Configs: tiny (V=8000, H=256, 4 layers, 4 heads, I=1024, batch 16 x 128), base (V=21128, H=768,
  * 12 layers, 12 heads, I=3072, batch 4 x 128: what users pretrain), quick (a smoke test).
@@ -36,10 +36,15 @@
  * ~15 us to fault in, and huge pages cut the faults ~50x (the table's notes give faults per step).
  * `both` compares like with like; `ours` is each as a user gets it out of the box.
  *
+ * Our step runs as the training loop runs it (packages/train loop/step.ts): forward and backward in
+ * one scope, AdamW in another, with the cpu buffer pool on (what `train` turns on by default), so
+ * each step's kernels write into the arrays the previous step's scopes freed. --no-recycle: every
+ * kernel output a fresh array (what `train({ recycleCpuBuffers: false })` and library users get).
+ *
  * --by-shape: our per-kernel times keyed by kernel and input shapes ("MatMul [512,768] [768,768]
  * [768]"), for finding which call of a kernel costs; the table then lists the top 8 such keys.
  *
- * JSON: {benchmark, config, threads, load: {before, after}, torch: {available, version?, why?},
+ * JSON: {benchmark, config, threads, hugePages, recycle, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
  *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, pageFaultsPerStep?, tokensPerSecond, peakRssMb, samples}],
  *        ratios: {retromae, mlm} (ours tokens/s / PyTorch's)}.
@@ -119,6 +124,8 @@ interface Spec {
   reps: number;
   /** Key the kernel profile by kernel name and input shapes. */
   byShape: boolean;
+  /** The cpu buffer pool on (as `train` runs) or off. */
+  recycle: boolean;
   batch: {
     encoderInputIds: number[];
     encoderLabels: number[];
@@ -193,6 +200,7 @@ async function child(specFile: string): Promise<void> {
     { seed: 1, mlmOnly: spec.objective === 'mlm' },
   );
   model.train();
+  T.setCpuBufferRecycling(spec.recycle);
   const optimizer = new train.AdamW(model.namedParameters(), { lr: 1e-4, weightDecay: 0.01 });
   const params = model.parameters();
   const split = { gemm: 0, attention: 0, kernels: 0 };
@@ -215,14 +223,20 @@ async function child(specFile: string): Promise<void> {
     timed = r > 0;
     if (r === 1) faultsAtFirstTimedStep = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
-    const out = model.forward(batch);
-    out.loss.item();
-    const t1 = performance.now();
-    out.loss.backward();
+    let t1 = 0;
+    // as the training loop does it (loop/step.ts): forward and backward in one scope, whose
+    // temporaries go back to the cpu buffer pool when it ends
+    T.scope(() => {
+      const out = model.forward(batch);
+      out.loss.item();
+      t1 = performance.now();
+      out.loss.backward();
+    }, 'bench micro-batch');
     const t2 = performance.now();
     const inFwdBwd = { ...split };
-    // as the training loop does it (loop/step.ts): the norm once, clipping folded into AdamW
-    optimizer.step(undefined, { gradScale: train.clipScale(1.0, train.globalGradNorm(params)) });
+    // the norm once, clipping folded into AdamW
+    const gradScale = train.clipScale(1.0, train.globalGradNorm(params));
+    T.scope(() => optimizer.step(undefined, { gradScale }), 'bench optimizer step');
     optimizer.zeroGrad();
     const t3 = performance.now();
     if (r === 0) continue;
@@ -350,7 +364,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round++) {
       for (const objective of ['retromae', 'mlm'] as const) {
-        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), batch };
+        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), recycle: !args.flags['no-recycle'], batch };
         const specFile = join(dir, `${objective}.json`);
         writeFileSync(specFile, JSON.stringify(spec));
         samples.push(runOurs(specFile, threads, hugePages !== 'none'));
@@ -382,7 +396,7 @@ async function main(): Promise<void> {
 
   console.log(
     `Training step, config ${configName} (V=${config.vocab}, H=${config.hidden}, ${config.layers} layers, ${config.heads} heads, I=${config.intermediate}, batch ${config.batch} x ${config.length}), ` +
-      `${threads} threads, dropout 0.1, clip 1.0 + AdamW; huge-page malloc: ${hugePages}; medians over ${rounds} interleaved rounds; load ${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}\n`,
+      `${threads} threads, dropout 0.1, clip 1.0 + AdamW; huge-page malloc: ${hugePages}; cpu buffer pool: ${args.flags['no-recycle'] ? 'off (--no-recycle)' : 'on'}; medians over ${rounds} interleaved rounds; load ${loadBefore.toFixed(2)} -> ${loadAfter.toFixed(2)}\n`,
   );
   const s = (r: Row, k: keyof Split) => (r.split ? fmt(r.split[k]) : '');
   console.log(formatTable(rows, [
@@ -416,7 +430,7 @@ async function main(): Promise<void> {
     console.log(`\nPyTorch not measured: ${torchInfo.why}`);
   }
   if (args.json) {
-    writeJson(args.json, { benchmark: 'train-step', config: { name: configName, ...config }, threads, hugePages, load: { before: loadBefore, after: loadAfter }, torch: { ...torchInfo, blas: torchBlas.libraries, matmul512Gflops: median(torchBlas.matmul512Gflops) }, rows, ratios });
+    writeJson(args.json, { benchmark: 'train-step', config: { name: configName, ...config }, threads, hugePages, recycle: !args.flags['no-recycle'], load: { before: loadBefore, after: loadAfter }, torch: { ...torchInfo, blas: torchBlas.libraries, matmul512Gflops: median(torchBlas.matmul512Gflops) }, rows, ratios });
   }
 }
 

@@ -1,3 +1,4 @@
+import { cpuBufferRecycling, setCpuBufferRecycling } from '@retro/tensor';
 import { ProgressDisplay } from '../metrics/progress.js';
 import type { CountedBatch } from '../objective.js';
 import { AdamW } from '../optim/adamw.js';
@@ -60,6 +61,8 @@ export async function train<B extends CountedBatch>(options: TrainOptions<B>): P
   };
 
   model.train(true);
+  const recyclingBefore = cpuBufferRecycling();
+  setCpuBufferRecycling(options.recycleCpuBuffers ?? true);
   try {
     while (step < Math.min(totalSteps, settings.stopAtStep)) {
       lr = learningRateAt(schedule, step);
@@ -79,6 +82,7 @@ export async function train<B extends CountedBatch>(options: TrainOptions<B>): P
     if (step === settings.stopAtStep && step < totalSteps) stoppedBecause = 'stopAtStep';
     if (step > 0 && step !== lastSavedStep) await save();
   } finally {
+    setCpuBufferRecycling(recyclingBefore);
     progress?.finish();
     if (log.hasRecords()) log.writePlot();
   }

@@ -1,5 +1,6 @@
 import type { KernelGroup } from '../../engine/kernels.js';
 import { CPU, floats, output } from './storage.js';
+import { takeFloats } from './buffer-pool.js';
 import { simdGelu, simdGeluGrad, simdKernelsActive } from './simd/index.js';
 
 /**
@@ -53,7 +54,7 @@ export const activationKernels: KernelGroup = {
   Gelu: ([x]) => {
     const input = floats(x);
     if (simdKernelsActive()) return [output(simdGelu(input), x.shape)];
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     for (let i = 0; i < input.length; i++) out[i] = gelu(input[i]);
     return [output(out, x.shape)];
   },
@@ -61,7 +62,7 @@ export const activationKernels: KernelGroup = {
     const input = floats(x);
     const grad = floats(dy);
     if (simdKernelsActive()) return [output(simdGeluGrad(input, grad), x.shape)];
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     for (let i = 0; i < input.length; i++) out[i] = grad[i] * geluDerivative(input[i]);
     return [output(out, x.shape)];
   },

@@ -15,6 +15,7 @@ import { dropoutHash, dropoutScale, dropoutThreshold } from '../../engine/dropou
 import { formatShape } from '../../shape.js';
 import { getCpuGemm } from './matmul.js';
 import { floats, output } from './storage.js';
+import { recycle, takeFloats } from './buffer-pool.js';
 import { simdDropout, simdKernelsActive, simdSoftmax, simdSoftmaxGrad } from './simd/index.js';
 
 interface Plan {
@@ -155,12 +156,10 @@ export const attentionKernels: KernelGroup = {
   FusedAttention: ([q, k, v, mask], attrs) => {
     const P = plan('FusedAttention', q, k, v, mask, attrs);
     const { batch, lq, lk, heads, d } = P;
-    const out = new Float32Array(batch * lq * P.hidden);
-    const qh = new Float32Array(heads * lq * d);
-    const kh = new Float32Array(heads * lk * d);
-    const vh = new Float32Array(heads * lk * d);
-    const oh = new Float32Array(heads * lq * d);
-    const scores = new Float32Array(heads * lq * lk);
+    const out = takeFloats(batch * lq * P.hidden);
+    // Scratch, fully written per batch row before it is read; back to the pool at the end.
+    const scratch = [heads * lq * d, heads * lk * d, heads * lk * d, heads * lq * d, heads * lq * lk].map(takeFloats);
+    const [qh, kh, vh, oh, scores] = scratch;
     const [qa, ka, va] = [floats(q), floats(k), floats(v)];
     for (let b = 0; b < batch; b++) {
       gatherHeads(qa, b, lq, P, qh, P.scale);
@@ -171,6 +170,7 @@ export const attentionKernels: KernelGroup = {
       getCpuGemm()({ transA: false, transB: false, m: lq, n: d, k: lk, a: dropped, b: vh, c: oh, batch: heads });
       scatterHeads(oh, b, lq, P, out);
     }
+    scratch.forEach(recycle);
     return [output(out, q.shape)];
   },
 
@@ -180,20 +180,16 @@ export const attentionKernels: KernelGroup = {
     if (dOut.shape.length !== 3 || dOut.shape[0] !== batch || dOut.shape[1] !== lq || dOut.shape[2] !== hidden) {
       throw new Error(`cpu kernel FusedAttentionGrad: dOut ${formatShape(dOut.shape)} must be q's shape ${formatShape(q.shape)}`);
     }
-    const dq = new Float32Array(batch * lq * hidden);
-    const dk = new Float32Array(batch * lk * hidden);
-    const dv = new Float32Array(batch * lk * hidden);
-    const qh = new Float32Array(heads * lq * d);
-    const kh = new Float32Array(heads * lk * d);
-    const scaledK = new Float32Array(heads * lk * d);
-    const vh = new Float32Array(heads * lk * d);
-    const doh = new Float32Array(heads * lq * d);
-    const dqh = new Float32Array(heads * lq * d);
-    const dkh = new Float32Array(heads * lk * d);
-    const dvh = new Float32Array(heads * lk * d);
-    const probs = new Float32Array(heads * lq * lk);
-    const droppedBuffer = P.p === 0 ? probs : new Float32Array(heads * lq * lk);
-    const dScores = new Float32Array(heads * lq * lk);
+    const dq = takeFloats(batch * lq * hidden);
+    const dk = takeFloats(batch * lk * hidden);
+    const dv = takeFloats(batch * lk * hidden);
+    // Scratch, fully written per batch row before it is read; back to the pool at the end.
+    const qSize = heads * lq * d;
+    const kSize = heads * lk * d;
+    const scoreSize = heads * lq * lk;
+    const scratch = [qSize, kSize, kSize, kSize, qSize, qSize, kSize, kSize, scoreSize, scoreSize, scoreSize].map(takeFloats);
+    const [qh, kh, scaledK, vh, doh, dqh, dkh, dvh, probs, droppedScratch, dScores] = scratch;
+    const droppedBuffer = P.p === 0 ? probs : droppedScratch;
     const gemm = getCpuGemm();
     const [qa, ka, va, da] = [floats(q), floats(k), floats(v), floats(dOut)];
     for (let b = 0; b < batch; b++) {
@@ -216,6 +212,7 @@ export const attentionKernels: KernelGroup = {
       scatterHeads(dkh, b, lk, P, dk);
       scatterHeads(dvh, b, lk, P, dv);
     }
+    scratch.forEach(recycle);
     return [output(dq, q.shape), output(dk, k.shape), output(dv, v.shape)];
   },
 };

@@ -1,6 +1,7 @@
 import { type KernelGroup, type KernelFunc, type TensorInfo } from '../../engine/kernels.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../shape.js';
 import { CPU, floats, output, values, type HostArray } from './storage.js';
+import { takeFloats } from './buffer-pool.js';
 import { applyDropoutMask, dropoutScale, dropoutThreshold } from '../../engine/dropout-mask.js';
 import { simdAdd, simdAddRow, simdDropout, simdKernelsActive } from './simd/index.js';
 
@@ -61,7 +62,7 @@ function broadcastBinary(op: BinaryOp, a: TensorInfo, b: TensorInfo): TensorInfo
   const shape = broadcastShapes(op, a.shape, b.shape);
   const x = values(a);
   const y = values(b);
-  const out = new Float32Array(sizeOf(shape));
+  const out = takeFloats(sizeOf(shape));
   if (out.length === 0) return output(out, shape);
   const [dims, stridesA, stridesB] = mergeAxes(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
   const rank = dims.length;
@@ -165,7 +166,7 @@ export function forEachIndex(
 export function unary(fn: (x: number) => number): KernelFunc {
   return ([x]) => {
     const input = floats(x);
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     for (let i = 0; i < input.length; i++) out[i] = fn(input[i]);
     return [output(out, x.shape)];
   };
@@ -190,21 +191,21 @@ export const elementwiseKernels: KernelGroup = {
     const offset = (attrs.bias as number) ?? 0;
     // Its own loop: through `unary`'s shared call site a fresh closure per call runs megamorphic.
     const input = floats(x);
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     for (let i = 0; i < input.length; i++) out[i] = input[i] * factor + offset;
     return [output(out, x.shape)];
   },
   Dropout: ([x], attrs) => {
     const { p, seed } = attrs;
     if (simdKernelsActive()) return [output(simdDropout(floats(x), dropoutThreshold(p), dropoutScale(p), seed), x.shape)];
-    const out = new Float32Array(sizeOf(x.shape));
+    const out = takeFloats(sizeOf(x.shape));
     applyDropoutMask(floats(x), out, p, seed);
     return [output(out, x.shape)];
   },
   ReluGrad: ([x, dy]) => {
     const input = floats(x);
     const grad = floats(dy);
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     for (let i = 0; i < input.length; i++) out[i] = input[i] > 0 ? grad[i] : 0;
     return [output(out, x.shape)];
   },
@@ -213,7 +214,7 @@ export const elementwiseKernels: KernelGroup = {
     const c = values(cond);
     const x = values(a);
     const y = values(b);
-    const out = new Float32Array(sizeOf(shape));
+    const out = takeFloats(sizeOf(shape));
     const strides = [cond, a, b].map((t) => broadcastStrides(t.shape, shape));
     forEachIndex(shape, strides, (i, [ic, ia, ib]) => {
       out[i] = c[ic] !== 0 ? x[ia] : y[ib];

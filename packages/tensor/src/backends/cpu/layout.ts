@@ -1,10 +1,11 @@
 import { type KernelGroup, type TensorInfo } from '../../engine/kernels.js';
 import { formatShape, sizeOf, stridesOf } from '../../shape.js';
 import { CPU, output, values, type HostArray } from './storage.js';
+import { takeFloats, takeZeros } from './buffer-pool.js';
 import { mergeAxes } from './elementwise.js';
 
 function like(source: HostArray, length: number): HostArray {
-  return source instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
+  return source instanceof Int32Array ? new Int32Array(length) : takeFloats(length);
 }
 
 /**
@@ -129,7 +130,7 @@ export const layoutKernels: KernelGroup = {
     const begin = attrs.begin as number[];
     const shape = attrs.shape as number[];
     const strides = stridesOf(shape);
-    const out = new Float32Array(sizeOf(shape));
+    const out = takeZeros(sizeOf(shape));
     const grad = values(dy);
     const start = begin.reduce((offset, b, axis) => offset + b * strides[axis], 0);
     copyBox(grad, 0, stridesOf(dy.shape), out, start, strides, dy.shape);
@@ -153,7 +154,7 @@ export const layoutKernels: KernelGroup = {
 
   ScatterAdd: ([dy, ids], attrs) => {
     const rows = attrs.numRows as number;
-    const out = new Float32Array(rows * dy.shape[1]);
+    const out = takeZeros(rows * dy.shape[1]);
     scatterRows(out, rows, dy, ids, attrs.paddingIdx as number | null, 'ScatterAdd');
     return [output(out, [rows, dy.shape[1]])];
   },

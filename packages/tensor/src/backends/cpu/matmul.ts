@@ -1,6 +1,7 @@
 import type { KernelGroup } from '../../engine/kernels.js';
 import { sizeOf } from '../../shape.js';
 import { CPU, floats, output } from './storage.js';
+import { takeFloats } from './buffer-pool.js';
 
 import type { GemmArgs } from './gemm/index.js';
 
@@ -84,7 +85,8 @@ export const matmulKernels: KernelGroup = {
     }
     const batchShape = aInfo.shape.slice(0, -2);
     const batch = sizeOf(batchShape);
-    const c = new Float32Array(batch * m * n);
+    // Every element is written (the GEMM stores C; accumulate is off), so a recycled array does.
+    const c = takeFloats(batch * m * n);
     activeGemm({
       transA,
       transB,

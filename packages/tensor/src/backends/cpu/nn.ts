@@ -1,6 +1,7 @@
 import type { KernelGroup } from '../../engine/kernels.js';
 import { broadcastStrides, formatShape } from '../../shape.js';
 import { CPU, floats, output, values } from './storage.js';
+import { takeFloats, takeZeros } from './buffer-pool.js';
 import { forEachIndex } from './elementwise.js';
 import {
   simdAdamW,
@@ -30,7 +31,7 @@ export const nnKernels: KernelGroup = {
       return [output(y, x.shape), output(mean, [mean.length]), output(rstd, [rstd.length])];
     }
     const rows = hidden === 0 ? 0 : input.length / hidden;
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     const means = new Float32Array(rows);
     const rstds = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -63,7 +64,7 @@ export const nnKernels: KernelGroup = {
       return [output(dx, x.shape), output(dGamma, [hidden]), output(dBeta, [hidden])];
     }
     const rows = means.length;
-    const dx = new Float32Array(input.length);
+    const dx = takeFloats(input.length);
     const dGamma = new Float64Array(hidden);
     const dBeta = new Float64Array(hidden);
     for (let r = 0; r < rows; r++) {
@@ -98,7 +99,7 @@ export const nnKernels: KernelGroup = {
     }
     const columns = x.shape[x.shape.length - 1];
     const rows = columns === 0 ? 0 : input.length / columns;
-    const out = new Float32Array(input.length);
+    const out = takeFloats(input.length);
     let scores = input;
     if (mask) {
       // Materialise x + mask in float32 so a finfo.min mask saturates exactly as PyTorch's does.
@@ -133,7 +134,7 @@ export const nnKernels: KernelGroup = {
     const columns = y.shape[y.shape.length - 1];
     if (simdKernelsActive() && y.shape.length > 0) return [output(simdSoftmaxGrad(probs, grad, columns), y.shape)];
     const rows = columns === 0 ? 0 : probs.length / columns;
-    const out = new Float32Array(probs.length);
+    const out = takeFloats(probs.length);
     for (let r = 0; r < rows; r++) {
       const base = r * columns;
       let dot = 0;
@@ -186,7 +187,8 @@ export const nnKernels: KernelGroup = {
     }
     let counted = 0;
     for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted++;
-    const out = new Float32Array(rows * classes);
+    // Ignored rows stay 0: only a fully counted batch may take an array with old contents.
+    const out = counted === rows ? takeFloats(rows * classes) : takeZeros(rows * classes);
     if (counted === 0) return [output(out, logitsInfo.shape)];
     const factor = dLoss / counted;
     for (let r = 0; r < rows; r++) {

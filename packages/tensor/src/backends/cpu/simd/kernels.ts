@@ -7,6 +7,7 @@
  */
 import { broadcastStrides } from '../../../shape.js';
 import { regions } from './runtime.js';
+import { takeFloats, takeZeros } from '../buffer-pool.js';
 import { blockRowsFor, BLOCK_ELEMENTS, kernelArena, runRowJob, superRowsFor, type KernelArena, type SimdKernelName } from '../parallel/row-jobs.js';
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -34,7 +35,7 @@ function elementwise(
   args: (pointers: readonly number[], start: number) => number[],
   rowsArg: number,
   rowStep: number[],
-  out: Float32Array = new Float32Array(inputs[0]!.length),
+  out: Float32Array = takeFloats(inputs[0]!.length),
 ): Float32Array {
   const n = inputs[0]!.length;
   if (n === 0) return out;
@@ -83,7 +84,7 @@ export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
 export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
   const cols = row.length;
   const rows = cols === 0 ? 0 : x.length / cols;
-  const out = new Float32Array(x.length);
+  const out = takeFloats(x.length);
   if (rows === 0) return out;
   const arena = kernelArena(x.length);
   const blockRows = blockRowsFor(cols);
@@ -112,7 +113,7 @@ export function simdSoftmax(
   shape: readonly number[],
   mask?: Float32Array,
   maskShape?: readonly number[],
-  out: Float32Array = new Float32Array(x.length),
+  out: Float32Array = takeFloats(x.length),
 ): Float32Array {
   const cols = shape[shape.length - 1];
   const rows = cols === 0 ? 0 : x.length / cols;
@@ -156,7 +157,7 @@ export function simdSoftmax(
 }
 
 /** y, dy [..., C] -> y * (dy - sum(dy * y, last axis)), into `out` (new unless given; may be dy). */
-export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number, out: Float32Array = new Float32Array(y.length)): Float32Array {
+export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number, out: Float32Array = takeFloats(y.length)): Float32Array {
   const rows = cols === 0 ? 0 : y.length / cols;
   if (rows === 0) return out;
   const arena = kernelArena(y.length);
@@ -184,7 +185,7 @@ export function simdLayerNorm(
   eps: number,
 ): { y: Float32Array; mean: Float32Array; rstd: Float32Array } {
   const rows = hidden === 0 ? 0 : x.length / hidden;
-  const y = new Float32Array(x.length);
+  const y = takeFloats(x.length);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   if (rows === 0) return { y, mean, rstd };
@@ -229,7 +230,7 @@ export function simdLayerNormGrad(
   hidden: number,
 ): { dx: Float32Array; dGamma: Float32Array; dBeta: Float32Array } {
   const rows = mean.length;
-  const dx = new Float32Array(x.length);
+  const dx = takeFloats(x.length);
   const dGamma = new Float32Array(hidden);
   const dBeta = new Float32Array(hidden);
   if (rows === 0 || hidden === 0) return { dx, dGamma, dBeta };
@@ -337,9 +338,10 @@ export function simdCrossEntropyGrad(
   classes: number,
   ignoreIndex: number,
 ): Float32Array {
-  const out = new Float32Array(rows * classes);
   const counted: number[] = [];
   for (let r = 0; r < rows; r++) if (labels[r] !== ignoreIndex) counted.push(r);
+  // Ignored rows stay 0: only a fully counted batch may take an array with old contents.
+  const out = counted.length === rows ? takeFloats(rows * classes) : takeZeros(rows * classes);
   if (counted.length === 0 || classes === 0) return out;
   const factor = dLoss / counted.length;
   const arena = kernelArena(counted.length * classes);
