@@ -4,7 +4,7 @@
  *
  *   npm run bench:train -- [--config tiny|base|quick] [--threads N] [--reps N] [--rounds N]
  *                          [--python /usr/bin/python3 | --no-torch] [--torch-lib DIR]
- *                          [--hugepages both|ours|none] [--no-recycle] [--by-shape] [--json FILE]
+ *                          [--hugepages both|ours|none] [--no-recycle] [--pool-mb N] [--by-shape] [--json FILE]
  *
  * Configs: tiny (V=8000, H=256, 4 layers, 4 heads, I=1024, batch 16 x 128), base (V=21128, H=768,
  * 12 layers, 12 heads, I=3072, batch 4 x 128: what users pretrain), quick (a smoke test).
@@ -40,13 +40,15 @@
  * one scope, AdamW in another, with the cpu buffer pool on (what `train` turns on by default), so
  * each step's kernels write into the arrays the previous step's scopes freed. --no-recycle: every
  * kernel output a fresh array (what `train({ recycleCpuBuffers: false })` and library users get).
+ * --pool-mb N: the pool's idle bound (default 256 MB).
  *
  * --by-shape: our per-kernel times keyed by kernel and input shapes ("MatMul [512,768] [768,768]
  * [768]"), for finding which call of a kernel costs; the table then lists the top 8 such keys.
  *
  * JSON: {benchmark, config, threads, hugePages, recycle, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
- *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, pageFaultsPerStep?, tokensPerSecond, peakRssMb, samples}],
+ *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, pageFaultsPerStep?,
+ *                arraysPerStep?: {reused, fresh}, tokensPerSecond, peakRssMb, samples}],
  *        ratios: {retromae, mlm} (ours tokens/s / PyTorch's)}.
  */
 import { spawnSync } from 'node:child_process';
@@ -97,6 +99,8 @@ interface Sample {
   kernelMs?: Record<string, number>;
   /** Ours: minor page faults per timed step (fresh pages the step touched: the cost of allocating anew). */
   pageFaultsPerStep?: number;
+  /** Ours: kernel output arrays per timed step taken from the cpu buffer pool and allocated fresh. */
+  arraysPerStep?: { reused: number; fresh: number };
 }
 
 interface Row {
@@ -114,6 +118,8 @@ interface Row {
   kernelMsPerStep?: Record<string, number>;
   /** Ours: minor page faults per step (mean over the children). */
   pageFaultsPerStep?: number;
+  /** Ours: kernel output arrays per step from the cpu buffer pool and fresh (mean over the children). */
+  arraysPerStep?: { reused: number; fresh: number };
 }
 
 /** The shared batch spec both implementations train on. */
@@ -124,8 +130,9 @@ interface Spec {
   reps: number;
   /** Key the kernel profile by kernel name and input shapes. */
   byShape: boolean;
-  /** The cpu buffer pool on (as `train` runs) or off. */
+  /** The cpu buffer pool on (as `train` runs) or off, and its idle bound in MB (default: the pool's). */
   recycle: boolean;
+  poolMb?: number;
   batch: {
     encoderInputIds: number[];
     encoderLabels: number[];
@@ -200,7 +207,7 @@ async function child(specFile: string): Promise<void> {
     { seed: 1, mlmOnly: spec.objective === 'mlm' },
   );
   model.train();
-  T.setCpuBufferRecycling(spec.recycle);
+  T.setCpuBufferRecycling(spec.recycle, spec.poolMb === undefined ? {} : { maxIdleBytes: spec.poolMb * 2 ** 20 });
   const optimizer = new train.AdamW(model.namedParameters(), { lr: 1e-4, weightDecay: 0.01 });
   const params = model.parameters();
   const split = { gemm: 0, attention: 0, kernels: 0 };
@@ -217,11 +224,15 @@ async function child(specFile: string): Promise<void> {
   });
   const steps: Sample['steps'] = [];
   let faultsAtFirstTimedStep = 0;
+  let poolAtFirstTimedStep = T.cpuBufferPoolStats();
   // One warm-up step (kernel compilation, worker start-up, allocation growth), then the timed ones.
   for (let r = 0; r <= spec.reps; r++) {
     split.gemm = split.attention = split.kernels = 0;
     timed = r > 0;
-    if (r === 1) faultsAtFirstTimedStep = process.resourceUsage().minorPageFault;
+    if (r === 1) {
+      faultsAtFirstTimedStep = process.resourceUsage().minorPageFault;
+      poolAtFirstTimedStep = T.cpuBufferPoolStats();
+    }
     const t0 = performance.now();
     let t1 = 0;
     // as the training loop does it (loop/step.ts): forward and backward in one scope, whose
@@ -248,10 +259,12 @@ async function child(specFile: string): Promise<void> {
     });
   }
   const pageFaultsPerStep = (process.resourceUsage().minorPageFault - faultsAtFirstTimedStep) / Math.max(1, spec.reps);
+  const pool = T.cpuBufferPoolStats();
+  const arraysPerStep = { reused: (pool.reused - poolAtFirstTimedStep.reused) / Math.max(1, spec.reps), fresh: (pool.fresh - poolAtFirstTimedStep.fresh) / Math.max(1, spec.reps) };
   T.setKernelProfiler(null);
   T.shutdownGemm();
   const kernelMs = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]));
-  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs, pageFaultsPerStep };
+  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs, pageFaultsPerStep, arraysPerStep };
   process.stdout.write(`\n${JSON.stringify(sample)}\n`);
 }
 
@@ -323,11 +336,14 @@ function toRow(samples: Sample[], tokensPerStep: number): Row {
   for (const s of samples) for (const [k, v] of Object.entries(s.kernelMs ?? {})) kernelTotals.set(k, (kernelTotals.get(k) ?? 0) + v / s.steps.length / samples.length);
   const kernelMsPerStep = kernelTotals.size ? Object.fromEntries([...kernelTotals].sort((a, b) => b[1] - a[1])) : undefined;
   const faults = samples.map((s) => s.pageFaultsPerStep).filter((f): f is number => f !== undefined);
+  const arrays = samples.map((s) => s.arraysPerStep).filter((a): a is { reused: number; fresh: number } => a !== undefined);
+  const meanOf = (f: (a: { reused: number; fresh: number }) => number): number => arrays.reduce((t, a) => t + f(a), 0) / arrays.length;
   return {
     objective: samples[0].objective,
     impl: samples[0].impl,
     kernelMsPerStep,
     pageFaultsPerStep: faults.length ? faults.reduce((a, b) => a + b, 0) / faults.length : undefined,
+    arraysPerStep: arrays.length ? { reused: meanOf((a) => a.reused), fresh: meanOf((a) => a.fresh) } : undefined,
     ms,
     forwardMs: pick((s) => s.forward),
     backwardMs: pick((s) => s.backward),
@@ -364,7 +380,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round++) {
       for (const objective of ['retromae', 'mlm'] as const) {
-        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), recycle: !args.flags['no-recycle'], batch };
+        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), recycle: !args.flags['no-recycle'], poolMb: args.flags['pool-mb'] === undefined ? undefined : Number(args.flags['pool-mb']), batch };
         const specFile = join(dir, `${objective}.json`);
         writeFileSync(specFile, JSON.stringify(spec));
         samples.push(runOurs(specFile, threads, hugePages !== 'none'));
@@ -416,7 +432,7 @@ async function main(): Promise<void> {
   ]));
   for (const r of rows.filter((x) => x.kernelMsPerStep)) {
     const top = Object.entries(r.kernelMsPerStep!).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}${r.pageFaultsPerStep !== undefined ? `; ${fmt(r.pageFaultsPerStep)} minor page faults per step (${fmt((r.pageFaultsPerStep * 4096) / 2 ** 20)} MB of fresh pages)` : ''}`);
+    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}${r.pageFaultsPerStep !== undefined ? `; ${fmt(r.pageFaultsPerStep)} minor page faults per step (${fmt((r.pageFaultsPerStep * 4096) / 2 ** 20)} MB of fresh pages)` : ''}${r.arraysPerStep ? `; output arrays per step: ${fmt(r.arraysPerStep.reused)} from the pool, ${fmt(r.arraysPerStep.fresh)} fresh` : ''}`);
   }
   if (torchInfo.available) {
     const gflops = median(torchBlas.matmul512Gflops);

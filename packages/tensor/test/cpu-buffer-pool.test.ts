@@ -92,6 +92,16 @@ describe('cpu buffer recycling', () => {
     expect(b.toFloat32Array()).toEqual(bExpected);
   });
 
+  it('holds at most maxIdleBytes unused, and rejects a bound that is not a number >= 0', () => {
+    expect(() => T.setCpuBufferRecycling(true, { maxIdleBytes: -1 })).toThrow(/maxIdleBytes must be a finite number >= 0, got -1/);
+    T.setCpuBufferRecycling(true, { maxIdleBytes: 3 * N * 4 });
+    const x = randomTensor(new TestRng(6), [N]);
+    const recycledBefore = T.cpuBufferPoolStats().recycled;
+    T.scope(() => [0, 1, 2, 3, 4].map((k) => x.add(k)) && null);
+    expect(T.cpuBufferPoolStats().recycled - recycledBefore, 'three arrays of 4 KB fit under 12 KB').toBe(3);
+    expect(T.cpuBufferPoolStats().pooledBytes).toBe(3 * N * 4);
+  });
+
   it('scratch and outputs through recycled arrays give bitwise the values of fresh ones (MLP forward, backward, gradients)', () => {
     const run = (recycling: boolean): Float32Array[] => {
       T.setCpuBufferRecycling(recycling);

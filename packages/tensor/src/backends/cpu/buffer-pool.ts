@@ -16,10 +16,11 @@
  */
 
 /**
- * Bytes the pool may hold while idle; beyond it, freed arrays are left to GC. At 512 MB a base
- * RetroMAE step peaked at 2.95 GB RSS against 2.5-2.8 GB without the pool (session 11).
+ * Bytes the pool may hold while idle by default; beyond it, freed arrays are left to GC. Base
+ * RetroMAE steps peaked at 2.67-2.85 GB RSS with 256 MB in four runs and at 2.66-2.95 GB with
+ * 512 MB, against the 2.9 GB the step held before the pool (session 11, benchmarks/results).
  */
-const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_IDLE_BYTES = 256 * 1024 * 1024;
 /** Smaller arrays (under 1 KB) come from malloc's small bins, already warm: not worth a pool entry. */
 const MIN_POOLED_ELEMENTS = 256;
 
@@ -28,11 +29,18 @@ const escaped = new WeakSet<object>();
 /** Arrays in `free` now: a second dispose of the same storage must not pool it twice. */
 const pooled = new WeakSet<object>();
 let pooledBytes = 0;
+let maxIdleBytes = DEFAULT_MAX_IDLE_BYTES;
 let enabled = false;
 const stats = { recycled: 0, reused: 0, fresh: 0 };
 
-/** Turns recycling on or off; off empties the pool. */
-export function setCpuBufferRecycling(on: boolean): void {
+/**
+ * Turns recycling on or off; off empties the pool. `maxIdleBytes` (default 256 MB) bounds what
+ * the pool holds unused; it applies from the next array freed.
+ */
+export function setCpuBufferRecycling(on: boolean, options: { maxIdleBytes?: number } = {}): void {
+  const limit = options.maxIdleBytes ?? DEFAULT_MAX_IDLE_BYTES;
+  if (!(limit >= 0 && Number.isFinite(limit))) throw new Error(`setCpuBufferRecycling: maxIdleBytes must be a finite number >= 0, got ${String(options.maxIdleBytes)}`);
+  maxIdleBytes = limit;
   enabled = on;
   if (!on) {
     free.clear();
@@ -83,7 +91,7 @@ export function takeZeros(length: number): Float32Array {
 export function recycle(storage: unknown): void {
   if (!enabled || !(storage instanceof Float32Array) || escaped.has(storage) || pooled.has(storage)) return;
   if (storage.length < MIN_POOLED_ELEMENTS || storage.byteOffset !== 0 || storage.byteLength !== storage.buffer.byteLength) return;
-  if ((typeof SharedArrayBuffer !== 'undefined' && storage.buffer instanceof SharedArrayBuffer) || pooledBytes + storage.byteLength > MAX_POOLED_BYTES) return;
+  if ((typeof SharedArrayBuffer !== 'undefined' && storage.buffer instanceof SharedArrayBuffer) || pooledBytes + storage.byteLength > maxIdleBytes) return;
   pooled.add(storage);
   let list = free.get(storage.length);
   if (!list) free.set(storage.length, (list = []));
