@@ -100,6 +100,12 @@ describe('cpu buffer recycling', () => {
     T.scope(() => [0, 1, 2, 3, 4].map((k) => x.add(k)) && null);
     expect(T.cpuBufferPoolStats().recycled - recycledBefore, 'three arrays of 4 KB fit under 12 KB').toBe(3);
     expect(T.cpuBufferPoolStats().pooledBytes).toBe(3 * N * 4);
+    // A later call without a bound (what train() makes) keeps it; the default is 256 MB again after.
+    T.setCpuBufferRecycling(false);
+    T.setCpuBufferRecycling(true);
+    T.scope(() => [0, 1, 2, 3, 4].map((k) => x.add(k)) && null);
+    expect(T.cpuBufferPoolStats().pooledBytes).toBe(3 * N * 4);
+    T.setCpuBufferRecycling(false, { maxIdleBytes: 256 * 2 ** 20 });
   });
 
   it('scratch and outputs through recycled arrays give bitwise the values of fresh ones (MLP forward, backward, gradients)', () => {

@@ -34,11 +34,11 @@ let enabled = false;
 const stats = { recycled: 0, reused: 0, fresh: 0 };
 
 /**
- * Turns recycling on or off; off empties the pool. `maxIdleBytes` (default 256 MB) bounds what
- * the pool holds unused; it applies from the next array freed.
+ * Turns recycling on or off; off empties the pool. `maxIdleBytes` bounds what the pool holds
+ * unused (256 MB until set; a call without it keeps the last bound), from the next array freed.
  */
 export function setCpuBufferRecycling(on: boolean, options: { maxIdleBytes?: number } = {}): void {
-  const limit = options.maxIdleBytes ?? DEFAULT_MAX_IDLE_BYTES;
+  const limit = options.maxIdleBytes ?? maxIdleBytes;
   if (!(limit >= 0 && Number.isFinite(limit))) throw new Error(`setCpuBufferRecycling: maxIdleBytes must be a finite number >= 0, got ${String(options.maxIdleBytes)}`);
   maxIdleBytes = limit;
   enabled = on;
