@@ -363,6 +363,11 @@ async function main(): Promise<void> {
   if (!config) throw new Error(`bench:train: --config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${configName}`);
   const threads = Number(args.flags.threads ?? availableParallelism());
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench:train: --threads must be an integer >= 1, got ${String(args.flags.threads)}`);
+  const poolFlag = args.flags['pool-mb'];
+  const poolMb = poolFlag === undefined ? undefined : Number(poolFlag);
+  if (poolMb !== undefined && (typeof poolFlag !== 'string' || !(poolMb >= 0) || !Number.isFinite(poolMb))) {
+    throw new Error(`bench:train: --pool-mb must be a number of MB >= 0, got ${poolFlag === true ? "no value" : String(poolFlag)}`);
+  }
   const reps = Number(args.flags.reps ?? (configName === 'base' ? 2 : 3));
   const rounds = Number(args.flags.rounds ?? 2);
   const python = String(args.flags.python ?? '/usr/bin/python3');
@@ -380,7 +385,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round++) {
       for (const objective of ['retromae', 'mlm'] as const) {
-        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), recycle: !args.flags['no-recycle'], poolMb: args.flags['pool-mb'] === undefined ? undefined : Number(args.flags['pool-mb']), batch };
+        const spec: Spec = { config, objective, threads, reps, byShape: Boolean(args.flags['by-shape']), recycle: !args.flags['no-recycle'], poolMb, batch };
         const specFile = join(dir, `${objective}.json`);
         writeFileSync(specFile, JSON.stringify(spec));
         samples.push(runOurs(specFile, threads, hugePages !== 'none'));

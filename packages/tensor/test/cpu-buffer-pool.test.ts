@@ -94,6 +94,7 @@ describe('cpu buffer recycling', () => {
 
   it('holds at most maxIdleBytes unused, and rejects a bound that is not a number >= 0', () => {
     expect(() => T.setCpuBufferRecycling(true, { maxIdleBytes: -1 })).toThrow(/maxIdleBytes must be a finite number >= 0, got -1/);
+    expect(() => T.setCpuBufferRecycling('yes' as unknown as boolean)).toThrow(/on must be true or false, got "yes"/);
     T.setCpuBufferRecycling(true, { maxIdleBytes: 3 * N * 4 });
     const x = randomTensor(new TestRng(6), [N]);
     const recycledBefore = T.cpuBufferPoolStats().recycled;

@@ -28,4 +28,9 @@ describe('train with cpu buffer recycling', () => {
     // Dropout was on and the model learned: the losses move step to step.
     expect(new Set(plain.steps.map((s) => s.losses.loss)).size).toBe(6);
   });
+
+  it('rejects a recycleCpuBuffers that is not a boolean, naming the option', async () => {
+    await expect(runTiny({ ...common, outputDir: tempDir(), recycleCpuBuffers: 'no' as unknown as boolean })).rejects.toThrow(/option 'recycleCpuBuffers' must be true or false, got "no"/);
+    expect(cpuBufferRecycling()).toBe(false);
+  });
 });

@@ -148,6 +148,9 @@ export function resolveLoopSettings<B extends CountedBatch>(options: TrainOption
   requireInteger('seed', settings.seed, 0);
   requireInteger('stopAtStep', settings.stopAtStep, 1);
   if (settings.clipNorm !== null && !(settings.clipNorm >= 0)) throw new Error(`train: option 'clipNorm' must be >= 0 or null, got ${settings.clipNorm}`);
+  if (options.recycleCpuBuffers !== undefined && typeof options.recycleCpuBuffers !== 'boolean') {
+    throw new Error(`train: option 'recycleCpuBuffers' must be true or false, got ${JSON.stringify(options.recycleCpuBuffers)}`);
+  }
   for (const path of options.tokenizerFiles ?? []) {
     if (!existsSync(path)) throw new Error(`train: tokenizer file '${path}' does not exist`);
   }

@@ -38,6 +38,7 @@ const stats = { recycled: 0, reused: 0, fresh: 0 };
  * unused (256 MB until set; a call without it keeps the last bound), from the next array freed.
  */
 export function setCpuBufferRecycling(on: boolean, options: { maxIdleBytes?: number } = {}): void {
+  if (typeof on !== 'boolean') throw new Error(`setCpuBufferRecycling: on must be true or false, got ${JSON.stringify(on)}`);
   const limit = options.maxIdleBytes ?? maxIdleBytes;
   if (!(limit >= 0 && Number.isFinite(limit))) throw new Error(`setCpuBufferRecycling: maxIdleBytes must be a finite number >= 0, got ${String(options.maxIdleBytes)}`);
   maxIdleBytes = limit;

@@ -24,7 +24,7 @@ function place(arena: KernelArena, sizes: readonly number[], who: string): numbe
  * super-chunk at a time into their regions, `kernel(args(pointers, start))` runs over it in blocks
  * of BLOCK_ELEMENTS (the argument `rowsArg` gets each block's padded length, argument i steps
  * rowStep[i] per element: 4 for pointers, 1 for an element index), and the region of input
- * `outputIndex` is read back into `out` (a new array unless given; it may be one of the inputs,
+ * `outputIndex` is read back into `out` (from the cpu buffer pool unless given; it may be one of the inputs,
  * since each chunk is copied in before its results are copied out).
  */
 function elementwise(
@@ -61,7 +61,7 @@ export function simdGelu(x: Float32Array): Float32Array {
 /**
  * [x] -> x * mask, the Dropout kernel's mask (engine/dropout-mask.ts) hashed four lanes at a
  * time; `threshold` floor(p 2^32) and `scale` fround(1/(1-p)) as the contract defines them.
- * Written into `out` (new unless given; may be x).
+ * Written into `out` (from the cpu buffer pool unless given; may be x).
  */
 export function simdDropout(x: Float32Array, threshold: number, scale: number, seed: number, indexOffset = 0, out?: Float32Array): Float32Array {
   // The hash's element index is the flat index (+ indexOffset when x is a block of a larger
@@ -106,7 +106,7 @@ export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
  * x [..., C] (shape rank >= 1), optional additive mask broadcasting to x -> softmax over the
  * last axis of float32(x + mask). Row r of x reads the mask at element offset
  * sum_d idx_d(r) * stride_d (broadcast strides of the leading dims); the mask's last axis is
- * either C (a mask row) or 1 (one value per row). Written into `out` (new unless given; may be x).
+ * either C (a mask row) or 1 (one value per row). Written into `out` (from the cpu buffer pool unless given; may be x).
  */
 export function simdSoftmax(
   x: Float32Array,
@@ -156,7 +156,7 @@ export function simdSoftmax(
   return out;
 }
 
-/** y, dy [..., C] -> y * (dy - sum(dy * y, last axis)), into `out` (new unless given; may be dy). */
+/** y, dy [..., C] -> y * (dy - sum(dy * y, last axis)), into `out` (from the cpu buffer pool unless given; may be dy). */
 export function simdSoftmaxGrad(y: Float32Array, dy: Float32Array, cols: number, out: Float32Array = takeFloats(y.length)): Float32Array {
   const rows = cols === 0 ? 0 : y.length / cols;
   if (rows === 0) return out;
