@@ -40,7 +40,7 @@
  * one scope, AdamW in another, with the cpu buffer pool on (what `train` turns on by default), so
  * each step's kernels write into the arrays the previous step's scopes freed. --no-recycle: every
  * kernel output a fresh array (what `train({ recycleCpuBuffers: false })` and library users get).
- * --pool-mb N: the pool's idle bound (default 256 MB).
+ * --pool-mb N: the pool's idle bound (default 1024 MB, setCpuBufferRecycling's).
  *
  * --by-shape: our per-kernel times keyed by kernel and input shapes ("MatMul [512,768] [768,768]
  * [768]"), for finding which call of a kernel costs; the table then lists the top 8 such keys.

@@ -146,6 +146,17 @@ export class Tensor {
     return getBackendByName(this.info.backend).toHost(this.info);
   }
 
+  /**
+   * `read(values)` without copying where the backend allows it, for a read that keeps nothing:
+   * the array is valid only during the call and must not be kept or mutated (on the cpu, a storage
+   * read here may still be recycled once freed; one handed out by dataSync never is).
+   * @returns what `read` returns.
+   */
+  readSync<R>(read: (values: Float32Array | Int32Array) => R): R {
+    const backend = getBackendByName(this.info.backend);
+    return read(backend.peekHost ? backend.peekHost(this.info) : backend.toHost(this.info));
+  }
+
   /** Nested arrays shaped like the tensor. */
   toArray(): NestedArray {
     return nest(Array.from(this.dataSync()), this.shape);

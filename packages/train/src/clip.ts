@@ -8,7 +8,8 @@ export function globalGradNorm(params: readonly Tensor[]): number {
   let sumSquares = 0;
   for (const param of params) {
     if (!param.grad) continue;
-    sumSquares += sumOfSquares(param.grad.dataSync());
+    // readSync, not dataSync: the gradient's storage may go back to the cpu buffer pool when it is freed
+    sumSquares += param.grad.readSync(sumOfSquares);
   }
   return Math.sqrt(sumSquares);
 }

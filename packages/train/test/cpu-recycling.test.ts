@@ -29,6 +29,21 @@ describe('train with cpu buffer recycling', () => {
     expect(new Set(plain.steps.map((s) => s.losses.loss)).size).toBe(6);
   });
 
+  it('gives the next update the gradients zeroGrad freed: no fresh arrays per update once warm', async () => {
+    // Clipping reads every gradient for its norm; with dataSync that handed the arrays out and
+    // each update made all its gradients afresh (Tensor.readSync keeps them recyclable).
+    const freshArrays = async (totalSteps: number): Promise<{ fresh: number; params: number }> => {
+      const before = cpuBufferPoolStats().fresh;
+      const run = await runTiny({ ...common, totalSteps, outputDir: tempDir() });
+      return { fresh: cpuBufferPoolStats().fresh - before, params: run.params.size };
+    };
+    const two = await freshArrays(2);
+    const six = await freshArrays(6);
+    const perLaterUpdate = (six.fresh - two.fresh) / 4;
+    expect(two.params).toBeGreaterThan(4);
+    expect(perLaterUpdate, `fresh arrays per update after the second, with ${two.params} parameters`).toBeLessThan(2);
+  });
+
   it('rejects a recycleCpuBuffers that is not a boolean, naming the option', async () => {
     await expect(runTiny({ ...common, outputDir: tempDir(), recycleCpuBuffers: 'no' as unknown as boolean })).rejects.toThrow(/option 'recycleCpuBuffers' must be true or false, got "no"/);
     expect(cpuBufferRecycling()).toBe(false);

@@ -42,6 +42,11 @@ export interface Backend {
    * array. Async backends throw here (saying what to call instead) unless the host has the values.
    */
   toHost(info: TensorInfo): Float32Array | Int32Array;
+  /**
+   * As toHost, for a caller that reads the values at once and keeps no reference (Tensor.readSync):
+   * a backend that recycles storage may then still recycle it. Absent: toHost.
+   */
+  peekHost?(info: TensorInfo): Float32Array | Int32Array;
   /** A zero-filled storage of `size` elements. */
   zeros(size: number, dtype: DType): Storage;
   /** Frees device memory early; optional because GC reclaims host arrays. */

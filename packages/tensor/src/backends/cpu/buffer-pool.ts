@@ -16,11 +16,14 @@
  */
 
 /**
- * Bytes the pool may hold while idle by default; beyond it, freed arrays are left to GC. Base
- * RetroMAE steps peaked at 2.67-2.85 GB RSS with 256 MB in four runs and at 2.66-2.95 GB with
- * 512 MB, against the 2.9 GB the step held before the pool (session 11, benchmarks/results).
+ * Bytes the pool may hold while idle by default; beyond it, freed arrays are left to GC. Large
+ * enough for a base model's parameter gradients (408 MB, freed by zeroGrad and written again by
+ * the next backward) besides the step's activations: at 256 MB a base RetroMAE step still made
+ * 236 fresh arrays (of any size), at 1 GiB 4, and ran 3-24 % faster with a lower peak RSS (2.62-2.63 GB against
+ * 2.66-2.85): an array the pool does not keep is garbage that holds its memory until GC anyway
+ * (session 12, benchmarks/results/issue-19-session12).
  */
-const DEFAULT_MAX_IDLE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_IDLE_BYTES = 1024 * 1024 * 1024;
 /** Smaller arrays (under 1 KB) come from malloc's small bins, already warm: not worth a pool entry. */
 const MIN_POOLED_ELEMENTS = 256;
 
@@ -35,7 +38,7 @@ const stats = { recycled: 0, reused: 0, fresh: 0 };
 
 /**
  * Turns recycling on or off; off empties the pool. `maxIdleBytes` bounds what the pool holds
- * unused (256 MB until set; a call without it keeps the last bound), from the next array freed.
+ * unused (1 GiB until set; a call without it keeps the last bound), from the next array freed.
  */
 export function setCpuBufferRecycling(on: boolean, options: { maxIdleBytes?: number } = {}): void {
   if (typeof on !== 'boolean') throw new Error(`setCpuBufferRecycling: on must be true or false, got ${JSON.stringify(on)}`);
@@ -53,7 +56,10 @@ export function cpuBufferRecycling(): boolean {
   return enabled;
 }
 
-/** How many arrays were recycled, reused and allocated fresh since the start (for tests and benchmarks). */
+/**
+ * How many arrays were recycled, reused and allocated fresh (of the sizes the pool takes, >= 256
+ * elements) since the start, for tests and benchmarks.
+ */
 export function cpuBufferPoolStats(): { recycled: number; reused: number; fresh: number; pooledBytes: number } {
   return { ...stats, pooledBytes };
 }
@@ -68,17 +74,16 @@ export function markEscaped(storage: unknown): void {
  * it): for kernel outputs every element of which the kernel writes.
  */
 export function takeFloats(length: number): Float32Array {
-  if (enabled && length >= MIN_POOLED_ELEMENTS) {
-    const list = free.get(length);
-    const array = list?.pop();
+  if (length >= MIN_POOLED_ELEMENTS) {
+    const array = enabled ? free.get(length)?.pop() : undefined;
     if (array) {
       pooled.delete(array);
       pooledBytes -= array.byteLength;
       stats.reused++;
       return array;
     }
+    stats.fresh++;
   }
-  stats.fresh++;
   return new Float32Array(length);
 }
 

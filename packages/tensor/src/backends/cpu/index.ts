@@ -75,6 +75,8 @@ export function registerCpuBackend(): void {
         markEscaped(info.storage);
         return info.storage as HostArray;
       },
+      // Tensor.readSync: the caller keeps nothing, so the storage stays recyclable.
+      peekHost: (info: TensorInfo) => info.storage as HostArray,
       zeros: (size: number, dtype: DType) => (dtype === 'int32' ? new Int32Array(size) : new Float32Array(size)),
       // Present only while recycling is on: scopes track cpu storage only then (scope.ts).
       get dispose() {
