@@ -63,6 +63,7 @@ describe('non-GEMM kernels: bit-identical at 1, 2 and 3 threads', () => {
   cases.push({ name: KERNELS.GeluGrad, inputs: [x, floats(big, rng)], shapes: [[big], [big]] });
   cases.push({ name: KERNELS.Dropout, inputs: [x], shapes: [[big]], attrs: { p: 0.1, seed: 12345 } });
   cases.push({ name: KERNELS.Add, inputs: [x, floats(big, rng)], shapes: [[big], [big]] });
+  cases.push({ name: KERNELS.AddInPlace, inputs: [x, floats(big, rng)], shapes: [[big], [big]] });
   cases.push({ name: KERNELS.Add, inputs: [floats(1500 * 768, rng), floats(768, rng)], shapes: [[1500, 768], [768]] });
   const scores = floats(4 * 12 * L * L, rng, 8);
   const padding = Float32Array.from({ length: 4 * L }, (_, i) => (i % L > 100 + (i >> 7) ? -3.4028234663852886e38 : 0));

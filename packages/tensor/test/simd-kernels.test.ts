@@ -183,6 +183,12 @@ describe('Add (same shapes, bias rows)', () => {
       for (const path of PATHS) {
         const [y] = run(path, KERNELS.Add, [info(a, sa), info(b, sb)]);
         expect(Array.from(y), `[${path}]`).toEqual(ref);
+        if (a.length === b.length) {
+          // AddInPlace (gradient sums): the same sums, written over its first operand
+          const acc = a.slice();
+          expect(run(path, KERNELS.AddInPlace, [info(acc, sa), info(b, sb)]), `[${path}] AddInPlace returns nothing`).toEqual([]);
+          expect(Array.from(acc), `[${path}] AddInPlace`).toEqual(ref);
+        }
       }
     });
   }

@@ -69,10 +69,10 @@ export function simdDropout(x: Float32Array, threshold: number, scale: number, s
   return elementwise('Dropout', 'dropout', [x], 0, ([px], start) => [px!, 0, (indexOffset + start) | 0, seed | 0, threshold | 0, scale], 1, [4, 0, 1, 0, 0, 0], out);
 }
 
-/** [x, y] of the same length -> x + y. */
-export function simdAdd(x: Float32Array, y: Float32Array): Float32Array {
+/** [x, y] of the same length -> x + y, written into `out` (from the cpu buffer pool unless given; may be x: AddInPlace). */
+export function simdAdd(x: Float32Array, y: Float32Array, out?: Float32Array): Float32Array {
   // add_rows with one row of the padded length: the padding lanes add garbage nobody reads
-  return elementwise('Add', 'add_rows', [x, y], 0, ([px, py]) => [px!, py!, 1, 0], 3, [4, 4, 0, 0]);
+  return elementwise('Add', 'add_rows', [x, y], 0, ([px, py]) => [px!, py!, 1, 0], 3, [4, 4, 0, 0], out);
 }
 
 /** [x, dy] (same length) -> dy * gelu'(x), elementwise. */
