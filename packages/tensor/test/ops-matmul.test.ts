@@ -127,6 +127,8 @@ function matmulSuite(): void {
     runEpilogueCase({ batch: [], m: 3, k: 0, n: 4, transA: false, transB: false, shared: true }, 13, 2, true, 'none');
     // large enough for the threaded GEMM, with the epilogue after it
     runEpilogueCase({ batch: [2], m: 130, k: 129, n: 131, transA: false, transB: true, shared: true }, 14, 0.125, true, 'none');
+    // alpha 1 with a bias: the cpu adds the bias rows with the SIMD kernel, on every thread from 32K elements
+    runEpilogueCase({ batch: [2], m: 260, k: 33, n: 131, transA: false, transB: true, shared: true }, 15, 1, true, 'none');
   });
 
   it('a hand-computed product with alpha and bias; a bias of the wrong length throws', () => {

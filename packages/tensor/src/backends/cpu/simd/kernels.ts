@@ -80,11 +80,13 @@ export function simdGeluGrad(x: Float32Array, dy: Float32Array): Float32Array {
   return elementwise('GeluGrad', 'gelu_grad', [x, dy], 1, ([px, pdy]) => [px!, pdy!, 0], 2, [4, 4, 0]);
 }
 
-/** x [R, C] + row [C] on every row -> [R, C] (a bias row). */
-export function simdAddRow(x: Float32Array, row: Float32Array): Float32Array {
+/**
+ * x [R, C] + row [C] on every row -> [R, C] (a bias row), written into `out` (from the cpu buffer
+ * pool unless given; may be x: MatMul's bias epilogue).
+ */
+export function simdAddRow(x: Float32Array, row: Float32Array, out: Float32Array = takeFloats(x.length)): Float32Array {
   const cols = row.length;
   const rows = cols === 0 ? 0 : x.length / cols;
-  const out = takeFloats(x.length);
   if (rows === 0) return out;
   const arena = kernelArena(x.length);
   const blockRows = blockRowsFor(cols);
