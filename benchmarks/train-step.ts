@@ -48,7 +48,7 @@
  * JSON: {benchmark, config, threads, hugePages, recycle, load: {before, after}, torch: {available, version?, why?},
  *        rows: [{objective, impl: 'ours'|'pytorch', ms, forwardMs, backwardMs, optimizerMs,
  *                split?: {gemm, attention, kernels, graph, optimizer}, kernelMsPerStep?, pageFaultsPerStep?,
- *                arraysPerStep?: {reused, fresh}, tokensPerSecond, peakRssMb, samples}],
+ *                arraysPerStep?: {reused, fresh}, stateMemory?: {residentMb, fallbacks}, tokensPerSecond, peakRssMb, samples}],
  *        ratios: {retromae, mlm} (ours tokens/s / PyTorch's)}.
  */
 import { spawnSync } from 'node:child_process';
@@ -101,6 +101,8 @@ interface Sample {
   pageFaultsPerStep?: number;
   /** Ours: kernel output arrays per timed step taken from the cpu buffer pool and allocated fresh. */
   arraysPerStep?: { reused: number; fresh: number };
+  /** Ours: MB of optimizer state (AdamW moments) in the kernels' wasm memory, and moments that could not go there. */
+  stateMemory?: { residentMb: number; fallbacks: number };
 }
 
 interface Row {
@@ -120,6 +122,8 @@ interface Row {
   pageFaultsPerStep?: number;
   /** Ours: kernel output arrays per step from the cpu buffer pool and fresh (mean over the children). */
   arraysPerStep?: { reused: number; fresh: number };
+  /** Ours: optimizer state in the kernels' wasm memory (the first child's). */
+  stateMemory?: { residentMb: number; fallbacks: number };
 }
 
 /** The shared batch spec both implementations train on. */
@@ -264,7 +268,9 @@ async function child(specFile: string): Promise<void> {
   T.setKernelProfiler(null);
   T.shutdownGemm();
   const kernelMs = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]));
-  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs, pageFaultsPerStep, arraysPerStep };
+  const state = T.cpuStateMemoryStats();
+  const stateMemory = { residentMb: state.liveBytes / 2 ** 20, fallbacks: state.fallbacks };
+  const sample: Sample = { objective: spec.objective, impl: 'ours', steps, peakRssMb: process.resourceUsage().maxRSS / 1024, kernelMs, pageFaultsPerStep, arraysPerStep, stateMemory };
   process.stdout.write(`\n${JSON.stringify(sample)}\n`);
 }
 
@@ -344,6 +350,7 @@ function toRow(samples: Sample[], tokensPerStep: number): Row {
     kernelMsPerStep,
     pageFaultsPerStep: faults.length ? faults.reduce((a, b) => a + b, 0) / faults.length : undefined,
     arraysPerStep: arrays.length ? { reused: meanOf((a) => a.reused), fresh: meanOf((a) => a.fresh) } : undefined,
+    stateMemory: samples[0].stateMemory,
     ms,
     forwardMs: pick((s) => s.forward),
     backwardMs: pick((s) => s.backward),
@@ -437,7 +444,7 @@ async function main(): Promise<void> {
   ]));
   for (const r of rows.filter((x) => x.kernelMsPerStep)) {
     const top = Object.entries(r.kernelMsPerStep!).slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}${r.pageFaultsPerStep !== undefined ? `; ${fmt(r.pageFaultsPerStep)} minor page faults per step (${fmt((r.pageFaultsPerStep * 4096) / 2 ** 20)} MB of fresh pages)` : ''}${r.arraysPerStep ? `; output arrays per step: ${fmt(r.arraysPerStep.reused)} from the pool, ${fmt(r.arraysPerStep.fresh)} fresh` : ''}`);
+    console.log(`\n${r.objective} (ours), ms per step by kernel: ${top}${r.pageFaultsPerStep !== undefined ? `; ${fmt(r.pageFaultsPerStep)} minor page faults per step (${fmt((r.pageFaultsPerStep * 4096) / 2 ** 20)} MB of fresh pages)` : ''}${r.arraysPerStep ? `; output arrays per step: ${fmt(r.arraysPerStep.reused)} from the pool, ${fmt(r.arraysPerStep.fresh)} fresh` : ''}${r.stateMemory ? `; AdamW moments in wasm memory: ${fmt(r.stateMemory.residentMb)} MB (${r.stateMemory.fallbacks} could not go there)` : ''}`);
   }
   if (torchInfo.available) {
     const gflops = median(torchBlas.matmul512Gflops);

@@ -42,6 +42,7 @@ export {
   setCpuBufferRecycling,
   cpuBufferRecycling,
   cpuBufferPoolStats,
+  cpuStateMemoryStats,
   type Gemm,
   type GemmArgs,
   type GemmInfo,

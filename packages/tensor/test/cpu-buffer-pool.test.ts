@@ -83,7 +83,7 @@ describe('cpu buffer recycling', () => {
       const e = x.exp();
       sum = e.readSync((values) => {
         read = values as Float32Array;
-        return values.reduce((a, b) => a + b, 0);
+        return Array.from(values).reduce((a, b) => a + b, 0);
       });
       return null;
     });

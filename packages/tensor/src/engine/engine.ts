@@ -47,6 +47,12 @@ export interface Backend {
    * a backend that recycles storage may then still recycle it. Absent: toHost.
    */
   peekHost?(info: TensorInfo): Float32Array | Int32Array;
+  /**
+   * Takes `values` (or a copy of them) as storage for long-lived state that only kernels read and
+   * write between steps (optimizer moments), placed where those kernels update it in place.
+   * Absent: fromHost.
+   */
+  stateFromHost?(values: Float32Array): Storage;
   /** A zero-filled storage of `size` elements. */
   zeros(size: number, dtype: DType): Storage;
   /** Frees device memory early; optional because GC reclaims host arrays. */

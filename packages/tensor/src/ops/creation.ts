@@ -84,6 +84,26 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
   return setTrainable(result, options);
 }
 
+/**
+ * A float32 tensor [shape] for long-lived state that only kernels read and write between steps
+ * (AdamW's moments): a copy of `values`, or zeros. On the cpu backend it lives in the SIMD kernels'
+ * shared wasm memory where the host allows (`cpuStateMemoryStats()` counts where it could not), so
+ * AdamW updates it in place instead of copying it in and out on every step; elsewhere it is an
+ * ordinary tensor. Read it like any other (dataSync, toFloat32Array).
+ */
+export function stateTensor(shape: readonly number[], values?: Float32Array): Tensor {
+  checkShape('stateTensor', shape);
+  const size = sizeOf(shape);
+  if (values !== undefined && values.length !== size) {
+    throw new Error(`stateTensor: ${values.length} values for shape ${formatShape(shape)} (${size} elements)`);
+  }
+  const backend = getBackend();
+  if (!backend.stateFromHost) return values === undefined ? zeros(shape) : fromHostArray(Float32Array.from(values), shape);
+  const info = { storage: backend.stateFromHost(values === undefined ? new Float32Array(size) : Float32Array.from(values)), shape: [...shape], dtype: 'float32' as const, backend: backend.name };
+  trackBorn(info);
+  return new Tensor(info);
+}
+
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   const dtype = options.dtype ?? 'float32';

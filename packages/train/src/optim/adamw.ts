@@ -1,4 +1,4 @@
-import { KERNELS, fromHostArray, getBackend, keep, noGrad, runKernel, zeros, type Tensor } from '@retro/tensor';
+import { KERNELS, getBackend, keep, noGrad, runKernel, stateTensor, type Tensor } from '@retro/tensor';
 import type { NamedArray } from '../io/safetensors.js';
 import { groupByWeightDecay, hfNoDecay, type ParamGroup } from './weight-decay.js';
 
@@ -117,8 +117,9 @@ export class AdamW {
   private stateOf(name: string, param: Tensor): ParamState {
     let state = this.state.get(name);
     if (!state) {
-      // The moments live as long as the optimizer, past the scope of the update that made them.
-      state = { step: 0, expAvg: keep(zeros([...param.shape])), expAvgSq: keep(zeros([...param.shape])) };
+      // The moments live as long as the optimizer, past the scope of the update that made them;
+      // stateTensor places them where the AdamW kernel updates them in place (cpu: wasm memory).
+      state = { step: 0, expAvg: keep(stateTensor([...param.shape])), expAvgSq: keep(stateTensor([...param.shape])) };
       this.state.set(name, state);
     }
     return state;
@@ -161,7 +162,7 @@ export class AdamW {
         if (entry.shape.length !== param.shape.length || entry.shape.some((d, i) => d !== param.shape[i])) {
           throw new Error(`AdamW.loadStateDict(${source}): '${key}.${name}' has shape [${entry.shape.join(', ')}], parameter has [${param.shape.join(', ')}]`);
         }
-        return keep(fromHostArray(Float32Array.from(entry.data), [...param.shape]));
+        return keep(stateTensor([...param.shape], Float32Array.from(entry.data)));
       };
       next.set(name, { step, expAvg: moment('exp_avg'), expAvgSq: moment('exp_avg_sq') });
     }

@@ -2,6 +2,7 @@ import { kernelTable, registerBackend } from '../../engine/engine.js';
 import type { DType, KernelFunc, KernelTable, TensorInfo } from '../../engine/kernels.js';
 import { cpuBufferRecycling, markEscaped, recycle } from './buffer-pool.js';
 import { CPU, type HostArray } from './storage.js';
+import { residentFloats } from './resident.js';
 import { elementwiseKernels } from './elementwise.js';
 import { layoutKernels } from './layout.js';
 import { reduceKernels } from './reduce.js';
@@ -77,6 +78,17 @@ export function registerCpuBackend(): void {
       },
       // Tensor.readSync: the caller keeps nothing, so the storage stays recyclable.
       peekHost: (info: TensorInfo) => info.storage as HostArray,
+      // Optimizer moments: in the shared wasm memory where the host allows (resident.ts), so
+      // AdamW updates them there; otherwise the array itself, as fromHost takes it.
+      stateFromHost: (values: Float32Array) => {
+        const resident = residentFloats(values.length);
+        if (resident === undefined) {
+          markEscaped(values);
+          return values;
+        }
+        resident.set(values);
+        return resident;
+      },
       zeros: (size: number, dtype: DType) => (dtype === 'int32' ? new Int32Array(size) : new Float32Array(size)),
       // Present only while recycling is on: scopes track cpu storage only then (scope.ts).
       get dispose() {
@@ -88,3 +100,4 @@ export function registerCpuBackend(): void {
 }
 export { cpuKernelInfo, setCpuKernelPath, type CpuKernelInfo, type CpuKernelPath } from './simd/index.js';
 export { setCpuBufferRecycling, cpuBufferRecycling, cpuBufferPoolStats } from './buffer-pool.js';
+export { residentStats as cpuStateMemoryStats } from './resident.js';

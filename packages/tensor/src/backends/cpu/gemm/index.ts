@@ -24,6 +24,7 @@ import {
 } from './runtime.js';
 import { CTRL } from './wasm-bytes.js';
 import { sharedRowKernelsModule } from '../parallel/row-layout.js';
+import { scratchCeiling } from '../resident.js';
 
 export type { GemmKernel } from './runtime.js';
 
@@ -412,14 +413,17 @@ function wasmGemm(
 
   const fixed = DATA_BASE + sharedBBytes(n, k, shareB) + 6 * 64;
   const perItem = bytesPerItem(m, n, k, shareB);
-  if (fixed + perItem > rt.maxBytes) {
+  // Below the resident arrays (../resident.ts) once there are any, else the whole memory.
+  const ceiling = scratchCeiling(rt.maxBytes);
+  if (fixed + perItem > ceiling) {
     const mib = (x: number): string => (x / 2 ** 20).toFixed(0);
+    const limit = ceiling < rt.maxBytes ? `the ${mib(ceiling)} MiB below the resident optimizer state` : `the ${mib(rt.maxBytes)} MiB wasm32 maximum`;
     throw new Error(
       `gemm: m=${m} k=${k} n=${n}${transA ? ' transA' : ''}${transB ? ' transB' : ''} needs ${mib(fixed + perItem)} MiB ` +
-        `of wasm memory (operands, packed copies and C), over the ${mib(rt.maxBytes)} MiB wasm32 maximum; split the product`,
+        `of wasm memory (operands, packed copies and C), over ${limit}; split the product`,
     );
   }
-  const fits = Math.floor((rt.maxBytes - fixed) / perItem);
+  const fits = Math.floor((ceiling - fixed) / perItem);
   const comfy = Math.floor((CHUNK_TARGET_BYTES - fixed) / perItem);
   const chunk = Math.max(1, Math.min(batch, fits, Math.max(comfy, 1)));
 

@@ -19,6 +19,7 @@ import { ensureBytes } from '../gemm/runtime.js';
 import { kernelPool, kernelThreads, shutdownGemm } from '../gemm/index.js';
 import { simdArena, type SimdExports } from '../simd/runtime.js';
 import { ROW_JOB, sharedRowKernelsModule } from './row-layout.js';
+import { scratchCeiling } from '../resident.js';
 
 export type SimdKernelName = keyof SimdExports;
 
@@ -88,8 +89,10 @@ class SharedArena implements KernelArena {
 
   reserve(bytes: number, who: string): void {
     const end = this.base + bytes;
-    if (end > this.maxBytes) {
-      throw new Error(`${who}: needs ${(end / 2 ** 20).toFixed(0)} MiB of shared wasm memory, over its ${(this.maxBytes / 2 ** 20).toFixed(0)} MiB maximum`);
+    // Below the resident arrays (../resident.ts) once there are any.
+    const ceiling = scratchCeiling(this.maxBytes);
+    if (end > ceiling) {
+      throw new Error(`${who}: needs ${(end / 2 ** 20).toFixed(0)} MiB of shared wasm memory, over the ${(ceiling / 2 ** 20).toFixed(0)} MiB its scratch may use`);
     }
     try {
       ensureBytes(this.memory, end);
@@ -118,12 +121,24 @@ let shared: SharedArena | undefined;
 export function kernelArena(elements: number): KernelArena {
   const threads = kernelThreads();
   if (threads <= 1) return unsharedArena();
-  const use = elements >= PARALLEL_MIN_ELEMENTS ? threads : 1;
+  return sharedArena(elements >= PARALLEL_MIN_ELEMENTS ? threads : 1);
+}
+
+/**
+ * The arena over the shared wasm memory whatever the thread count, for kernels whose operands
+ * already live there (../resident.ts); the caller has checked that the memory is shared.
+ */
+export function residentArena(elements: number): KernelArena {
+  const threads = kernelThreads();
+  return sharedArena(threads > 1 && elements >= PARALLEL_MIN_ELEMENTS ? threads : 1);
+}
+
+function sharedArena(threads: number): SharedArena {
   if (!shared) {
     const { runtime } = kernelPool(1);
-    shared = new SharedArena(runtime.memory, runtime.maxBytes, use);
+    shared = new SharedArena(runtime.memory, runtime.maxBytes, threads);
   }
-  shared.threads = use;
+  shared.threads = threads;
   shared.refresh();
   return shared;
 }

@@ -8,7 +8,8 @@
 import { broadcastStrides } from '../../../shape.js';
 import { regions } from './runtime.js';
 import { takeFloats, takeZeros } from '../buffer-pool.js';
-import { blockRowsFor, BLOCK_ELEMENTS, kernelArena, runRowJob, superRowsFor, type KernelArena, type SimdKernelName } from '../parallel/row-jobs.js';
+import { blockRowsFor, BLOCK_ELEMENTS, kernelArena, residentArena, runRowJob, superRowsFor, type KernelArena, type SimdKernelName } from '../parallel/row-jobs.js';
+import { residentAddress } from '../resident.js';
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
@@ -385,10 +386,14 @@ export interface AdamWHyper {
 export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamWHyper): void {
   const n = p.length;
   if (n === 0) return;
-  const arena = kernelArena(n);
+  // Moments made by kernelStateTensor live in the shared wasm memory: updated where they are.
+  const mAt = residentAddress(m);
+  const vAt = residentAddress(v);
+  const resident = mAt !== undefined && vAt !== undefined;
+  const arena = resident ? residentArena(n) : kernelArena(n);
   const chunk = superRowsFor(BLOCK_ELEMENTS, 1, n);
   const bytes = pad4(chunk) * 4;
-  const [pp, pg, pm, pv] = place(arena, [bytes, bytes, bytes, bytes], 'AdamW');
+  const [pp, pg, pm = 0, pv = 0] = place(arena, resident ? [bytes, bytes] : [bytes, bytes, bytes, bytes], 'AdamW');
   const decay = 1 - h.lr * h.weightDecay;
   const stepSize = h.lr / (1 - h.beta1 ** h.step);
   const invCorrection2 = 1 / Math.sqrt(1 - h.beta2 ** h.step);
@@ -398,11 +403,15 @@ export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: 
     const heap = arena.f32;
     heap.set(p.subarray(s, s + len), pp >> 2);
     heap.set(g.subarray(s, s + len), pg >> 2);
-    heap.set(m.subarray(s, s + len), pm >> 2);
-    heap.set(v.subarray(s, s + len), pv >> 2);
+    if (!resident) {
+      heap.set(m.subarray(s, s + len), pm >> 2);
+      heap.set(v.subarray(s, s + len), pv >> 2);
+    }
+    // Resident moments are padded to 4 floats (resident.ts), so the last block's padded lanes stay inside them.
+    const [am, av] = resident ? [mAt! + 4 * s, vAt! + 4 * s] : [pm, pv];
     runRowJob(arena, {
       kernel: 'adamw',
-      args: [pp, pg, pm, pv, 0, decay, stepSize, invCorrection2, h.eps, h.beta1, (1 - h.beta1) * gradScale, h.beta2, (1 - h.beta2) * gradScale * gradScale],
+      args: [pp, pg, am, av, 0, decay, stepSize, invCorrection2, h.eps, h.beta1, (1 - h.beta1) * gradScale, h.beta2, (1 - h.beta2) * gradScale * gradScale],
       rowsArg: 4,
       blockRows: BLOCK_ELEMENTS,
       rows: len,
@@ -411,7 +420,9 @@ export function simdAdamW(p: Float32Array, g: Float32Array, m: Float32Array, v: 
     });
     const out = arena.f32;
     p.set(out.subarray(pp >> 2, (pp >> 2) + len), s);
-    m.set(out.subarray(pm >> 2, (pm >> 2) + len), s);
-    v.set(out.subarray(pv >> 2, (pv >> 2) + len), s);
+    if (!resident) {
+      m.set(out.subarray(pm >> 2, (pm >> 2) + len), s);
+      v.set(out.subarray(pv >> 2, (pv >> 2) + len), s);
+    }
   }
 }
