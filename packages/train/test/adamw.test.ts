@@ -140,6 +140,20 @@ describe('AdamW against a float64 loop', () => {
         ]),
       }),
     ).toThrow(/exp_avg\.w.*\[3\].*\[2\]/);
+    // the right shape but truncated data (a damaged file): named, and the state is left as it was
+    expect(() =>
+      optimizer.loadStateDict(
+        {
+          steps: { w: 1 },
+          tensors: new Map([
+            ['exp_avg.w', { shape: [2], data: new Float32Array(1) }],
+            ['exp_avg_sq.w', { shape: [2], data: new Float32Array(2) }],
+          ]),
+        },
+        'ckpt/optimizer.safetensors',
+      ),
+    ).toThrow("AdamW.loadStateDict(ckpt/optimizer.safetensors): 'exp_avg.w' holds 1 values for shape [2] (2 elements)");
+    expect(optimizer.stateDict().tensors.size).toBe(0);
   });
 });
 

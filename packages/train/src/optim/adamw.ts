@@ -162,7 +162,11 @@ export class AdamW {
         if (entry.shape.length !== param.shape.length || entry.shape.some((d, i) => d !== param.shape[i])) {
           throw new Error(`AdamW.loadStateDict(${source}): '${key}.${name}' has shape [${entry.shape.join(', ')}], parameter has [${param.shape.join(', ')}]`);
         }
-        return keep(stateTensor([...param.shape], Float32Array.from(entry.data)));
+        if (entry.data.length !== param.size) {
+          throw new Error(`AdamW.loadStateDict(${source}): '${key}.${name}' holds ${entry.data.length} values for shape [${entry.shape.join(', ')}] (${param.size} elements)`);
+        }
+        // stateTensor copies the values itself
+        return keep(stateTensor([...param.shape], entry.data instanceof Float32Array ? entry.data : Float32Array.from(entry.data)));
       };
       next.set(name, { step, expAvg: moment('exp_avg'), expAvgSq: moment('exp_avg_sq') });
     }
